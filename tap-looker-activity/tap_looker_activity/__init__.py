@@ -1,0 +1,1 @@
+"""tap-looker-activity: Looker System Activity as Singer streams."""

@@ -1,0 +1,5 @@
+"""``python -m tap_looker_activity``."""
+
+from tap_looker_activity.tap import main
+
+main()

@@ -1,0 +1,35 @@
+"""Errors the tap reports to its user as one line, without a traceback."""
+
+from __future__ import annotations
+
+
+class LookerActivityError(Exception):
+    """A failure the user can act on; its message is the whole explanation."""
+
+
+class LookerConfigError(LookerActivityError):
+    """Settings are missing or invalid."""
+
+
+class LookerAuthError(LookerActivityError):
+    """Looker rejected the API credentials or the session."""
+
+
+class LookerForbiddenError(LookerAuthError):
+    """The API user may not see this model or explore."""
+
+
+class LookerNotFoundError(LookerActivityError):
+    """A model, explore or path does not exist (or is not visible to this API user)."""
+
+
+class LookerQueryError(LookerActivityError):
+    """Looker refused a query (unknown field, bad filter, ...)."""
+
+
+class LookerUnavailableError(LookerActivityError):
+    """Looker could not be reached or kept failing after every retry."""
+
+
+class LookerResponseError(LookerActivityError):
+    """Looker answered, but not with what the Looker API returns."""

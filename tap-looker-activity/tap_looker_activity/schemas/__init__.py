@@ -1,0 +1,1 @@
+"""Bundled explore definitions, used when Looker's LookML metadata is unavailable."""
