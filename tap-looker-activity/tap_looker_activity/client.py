@@ -17,6 +17,7 @@ from singer_sdk.streams import Stream
 from typing_extensions import override
 
 from tap_looker_activity.errors import (
+    LookerActivityError,
     LookerForbiddenError,
     LookerNotFoundError,
     LookerResponseError,
@@ -165,12 +166,20 @@ class LookerExploreStream(Stream):
                 limit=str(page_size),
                 query_timezone=self._looker_tap.query_timezone_name,
             )
-            rows = self._looker_tap.looker.run_query(query)
+            rows = self._run_query(query)
             for row in rows:
                 yield convert(row)
             if len(rows) < page_size:
                 return
             cursor = self._next_cursor(rows[-1], rk, pk, cursor)
+
+    def _run_query(self, query: models.WriteQuery) -> list[dict[str, t.Any]]:
+        try:
+            return self._looker_tap.looker.run_query(query)
+        except LookerActivityError as exc:
+            explore = f"{self.definition.model}/{self.definition.explore}"
+            msg = f"stream {self.name} (explore {explore}): {exc}"
+            raise type(exc)(msg) from None
 
     @staticmethod
     def _next_cursor(

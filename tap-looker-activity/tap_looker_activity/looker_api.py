@@ -307,11 +307,18 @@ class LookerClient:
     def _call(self, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
         """Run an SDK call; on a rejected session log in again once and repeat it."""
         try:
-            return fn()
-        except SessionRejectedError:
-            logger.info("Looker session was rejected; logging in again")
-            self.sdk.auth.token = auth_token.AuthToken()
-            return fn()
+            try:
+                return fn()
+            except SessionRejectedError:
+                logger.info("Looker session was rejected; logging in again")
+                self.sdk.auth.token = auth_token.AuthToken()
+                return fn()
+        except serialize.DeserializeError:
+            msg = (
+                f"{self.base_url} answered with something that is not Looker API JSON; "
+                "is base_url the Looker API URL (e.g. https://company.looker.com:19999)?"
+            )
+            raise LookerResponseError(msg) from None
 
     def get_explore(self, model: str, explore: str) -> models.LookmlModelExplore:
         """LookML metadata of one explore (its dimensions, measures and types)."""
