@@ -1,0 +1,63 @@
+# tap-looker-activity project: `make demo` and `make test` on a fresh clone.
+# Needs only Python 3.11 and make; everything else is installed into ./.venv.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+PLUGINS_STAMP := .meltano/.plugins-installed
+
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export MELTANO_CLI_DISABLE_VERSION_CHECK := true
+export UV_PYTHON_DOWNLOADS := never
+
+DEMO_PORT ?= 8765
+DEMO_ROWS ?= 20000
+
+.PHONY: help
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-simulator/pyproject.toml
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/dev.txt \
+		-e ./tap-looker-activity -e ./looker-simulator
+	$(BIN)/python tests/harness/install_duckdb_extensions.py
+	touch $@
+
+$(PLUGINS_STAMP): $(STAMP) meltano.yml requirements/target-bigquery.txt
+	$(BIN)/meltano install
+	mkdir -p .meltano && touch $@
+
+.PHONY: install
+install: $(STAMP) $(PLUGINS_STAMP)  ## Create .venv and install Meltano plugins
+
+.PHONY: lint
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy tap-looker-activity/tap_looker_activity
+
+.PHONY: test
+test: install lint  ## Run every test suite (tap, simulator, end-to-end)
+	$(BIN)/pytest -p no:cacheprovider looker-simulator/tests
+	cd tap-looker-activity && ../$(BIN)/pytest -p no:cacheprovider tests
+	$(BIN)/pytest -p no:cacheprovider tests
+
+.PHONY: demo
+demo: install  ## Run the main job on the embedded default (DuckDB) against the simulator
+	@$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
+
+.PHONY: clean
+clean:  ## Remove the venv, Meltano plugins and outputs
+	rm -rf $(VENV) .meltano output
