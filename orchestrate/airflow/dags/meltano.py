@@ -10,7 +10,7 @@ because Airflow re-parses this file every 30 s and spawning meltano on each pars
 Environment variables (all optional):
     MELTANO_PROJECT_ROOT       Meltano project root (default: three levels above this folder).
     MELTANO_BIN                meltano executable (default: ``meltano`` on PATH, else
-                               ``<project>/.venv/bin/meltano``).
+                               ``<project>/.venv/bin/meltano``, else ``.meltano/run/bin``).
     MELTANO_ENVIRONMENT        passed through to every task.
     MELTANO_SCHEDULES_CACHE    cache path (default: ``orchestrate/airflow/schedules.cache.json``).
     MELTANO_SCHEDULES_REFRESH  ``auto`` (default): regenerate the cache when it is missing or
@@ -18,6 +18,9 @@ Environment variables (all optional):
                                it (for deployments that build the cache ahead of time).
     MELTANO_SCHEDULES_TIMEOUT  seconds allowed for ``meltano schedule list`` (default 25, under
                                Airflow's 30 s DAG file import timeout).
+    MELTANO_DAG_RETRIES        task retries (default 1).
+    MELTANO_DAG_RETRY_DELAY    seconds between retries (default 300). ``airflow dags test``
+                               waits out this delay after a failure, so tests set retries to 0.
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": "meltano",
     "depends_on_past": False,
     # Singer pipelines resume from state, so one retry after a pause absorbs API hiccups.
-    "retries": 1,
-    "retry_delay": timedelta(minutes=5),
+    "retries": int(os.environ.get("MELTANO_DAG_RETRIES", "1")),
+    "retry_delay": timedelta(seconds=float(os.environ.get("MELTANO_DAG_RETRY_DELAY", "300"))),
 }
 # Meltano intervals with no cron equivalent: run only when triggered.
 MANUAL_INTERVALS = {None, "", "@manual", "@none"}
@@ -73,7 +76,10 @@ def meltano_bin() -> str:
         return configured
     if on_path := shutil.which("meltano"):
         return on_path
-    return str(PROJECT_ROOT / ".venv" / "bin" / "meltano")
+    # .meltano/run/bin is the symlink meltano leaves to itself: it covers a meltano that was
+    # started by absolute path (so not on PATH) and then ran `meltano invoke airflow`.
+    candidates = [PROJECT_ROOT / ".venv" / "bin" / "meltano", PROJECT_ROOT / ".meltano/run/bin"]
+    return str(next((c for c in candidates if c.is_file()), candidates[0]))
 
 
 def project_yml_files(root: Path) -> list[Path]:
@@ -133,6 +139,7 @@ def write_cache(cache: Path, data: dict[str, Any]) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
+        Path(tmp).chmod(0o644)  # mkstemp makes it 0600; Airflow may run as another user.
         Path(tmp).replace(cache)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,87 @@
+"""`looker-simulator` command: run the simulator in the foreground until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, LookerSimulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="looker-simulator",
+        description="Serve a simulated Looker API 4.0 (System Activity content_usage).",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--rows", type=int, default=1000, help="content_usage rows")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--client-id",
+        default=os.environ.get("LOOKER_SIMULATOR_CLIENT_ID", DEMO_CLIENT_ID),
+        help="API client id (env LOOKER_SIMULATOR_CLIENT_ID; default %(default)s)",
+    )
+    p.add_argument(
+        "--client-secret",
+        default=os.environ.get("LOOKER_SIMULATOR_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+        help="API client secret (env LOOKER_SIMULATOR_CLIENT_SECRET keeps it out of ps; "
+        "default: the demo secret)",
+    )
+    p.add_argument("--token-ttl", type=int, default=3600, help="token lifetime, seconds")
+    p.add_argument("--now", default=None, help="simulated clock, ISO 8601 (default 2024-02-01Z)")
+    p.add_argument("--tie-group", type=int, default=3, help="mean rows sharing one timestamp")
+    p.add_argument("--big-tie", type=int, default=None, help="size of the largest tie group")
+    p.add_argument("--default-row-cap", type=int, default=5000, help="rows when no limit")
+    p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
+    p.add_argument("--verbose", action="store_true", help="log one line per request")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sim = LookerSimulator(
+        rows=args.rows,
+        seed=args.seed,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        token_ttl=args.token_ttl,
+        now=args.now,
+        tie_group=args.tie_group,
+        big_tie=args.big_tie,
+        default_row_cap=args.default_row_cap,
+        host=args.host,
+        port=args.port,
+        verbose=args.verbose,
+    )
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    base_url = sim.start()
+    if args.port_file is not None:
+        # Write then rename, so a poller never reads a half-written port.
+        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+        tmp.write_text(f"{sim.port}\n")
+        tmp.replace(args.port_file)
+    print(f"looker-simulator listening on {base_url}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        if args.port_file is not None:
+            args.port_file.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

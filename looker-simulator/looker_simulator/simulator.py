@@ -1,0 +1,316 @@
+"""The public in-process API: `LookerSimulator`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from .data import DataConfig, Dataset, Explore
+from .errors import not_found
+from .faults import Auth, FaultQueue, Stats
+from .query import QueryOptions, truth
+from .server import SimulatorHTTPServer
+from .values import UTC
+
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret"  # a documented demo value
+DEFAULT_NOW = dt.datetime(2024, 2, 1, tzinfo=UTC)
+LOOKER_RELEASE = "26.0.0"
+_UNSET: Any = object()  # "leave this setting alone" for settings where None means "off"
+
+
+def to_epoch(now: dt.datetime | str | int | float | None) -> int:
+    """Simulated clock from a datetime (naive = UTC), ISO string, epoch, or None (default)."""
+    if now is None:
+        now = DEFAULT_NOW
+    if isinstance(now, int | float):
+        return int(now)
+    if isinstance(now, str):
+        now = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return int(now.timestamp())
+
+
+class LookerSimulator:
+    """A Looker API 4.0 server on 127.0.0.1 serving deterministic System Activity data.
+
+    >>> with LookerSimulator(rows=12_000, seed=7) as sim:
+    ...     base_url = sim.base_url   # http://127.0.0.1:<port>
+    """
+
+    def __init__(
+        self,
+        rows: int = 1000,
+        seed: int = 42,
+        *,
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
+        token_ttl: int = 3600,
+        now: dt.datetime | str | int | None = None,
+        tie_group: int = 3,
+        big_tie: int | None = None,
+        default_row_cap: int = 5000,
+        max_row_limit: int | None = None,
+        expire_token_after: int | None = None,
+        default_timezone: str = "UTC",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        if rows < 0:
+            raise ValueError("rows must be >= 0")
+        config = DataConfig(rows, seed, to_epoch(now), tie_group, big_tie)
+        self.dataset = Dataset.build(config)
+        self.auth = Auth(client_id, client_secret, token_ttl, expire_token_after)
+        self.faults = FaultQueue()
+        self.stats_recorder = Stats()
+        self.options = QueryOptions(default_row_cap, max_row_limit, default_timezone)
+        self.lock = threading.RLock()  # data changes vs. queries
+        self.stopping = threading.Event()
+        self.verbose = verbose
+        self.host = host
+        self.port = port
+        self._server: SimulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:  # no credentials in reprs
+        return f"LookerSimulator(base_url={self.base_url!r}, rows={self.row_count()})"
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Start serving in a background thread; returns the base URL."""
+        if self._server is None:
+            self.stopping.clear()
+            self._server = SimulatorHTTPServer((self.host, self.port), self)
+            self.port = self._server.server_address[1]
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="looker-simulator",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self.stopping.set()  # wake handlers sleeping in a "slow" fault
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> LookerSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- data ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.dataset.now, UTC)
+
+    def advance(self, seconds: int = 0, new_rows: int = 0, touched_rows: int = 0) -> None:
+        """Move the clock forward; `touched_rows` existing items get more views and a new
+        last_accessed_time, and `new_rows` items appear, all inside the advanced window."""
+        with self.lock:
+            self.dataset.advance(seconds, new_rows, touched_rows)
+
+    def explore(self, name: str = "content_usage") -> Explore:
+        return self.dataset.find(name)
+
+    def truth(self, explore: str = "content_usage") -> list[dict[str, Any]]:
+        """Current rows by primary key, bare dimension names, values as the json API in UTC."""
+        with self.lock:
+            return truth(self.dataset, explore)
+
+    def row_count(self, explore: str = "content_usage") -> int:
+        return self.dataset.find(explore).n
+
+    def add_dimension(
+        self,
+        name: str,
+        looker_type: str,
+        value_fn: Callable[[dict[str, Any]], Any] | None = None,
+        default: Any = None,
+        *,
+        explore: str = "content_usage",
+        label: str | None = None,
+        hidden: bool = False,
+    ) -> None:
+        """Schema drift: a new dimension appears (value_fn gets each row as truth() shows
+        it; without value_fn every row gets `default`)."""
+        with self.lock:
+            self.dataset.find(explore).add_dimension(
+                name, looker_type, value_fn, default, label, hidden
+            )
+
+    def remove_dimension(self, name: str, *, explore: str = "content_usage") -> None:
+        """Schema drift: the field disappears, as on an older Looker."""
+        with self.lock:
+            self.dataset.find(explore).remove_dimension(name)
+
+    def remove_explore(self, explore: str) -> None:
+        """The explore disappears (GET and queries on it answer 404), e.g. no System Activity
+        access or an instance without it."""
+        with self.lock:
+            ex = self.dataset.find(explore)
+            del self.dataset.explores[(ex.model, ex.name)]
+
+    # -- faults, stats, settings ---------------------------------------------------------
+
+    def inject(
+        self, kind: str | int, count: int = 1, match: str = "any", skip: int = 0, **params: Any
+    ) -> None:
+        """Queue a fault for the next `count` matching requests (after letting `skip` pass;
+        `after=N` is an alias).
+
+        kind: an HTTP status ("429", "500", "503", ...; params retry_after, message) or
+        "slow" (seconds), "expire_token", "truncated", "malformed", "html", "disconnect",
+        "looker_error" (message). match: "login", "logout", "explore", "query", "other", "any".
+        """
+        self.faults.add(kind, count, match, skip, **params)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def stats(self) -> dict[str, Any]:
+        return self.stats_recorder.snapshot()
+
+    def reset_stats(self) -> None:
+        self.stats_recorder.reset()
+
+    def expire_tokens(self) -> None:
+        self.auth.expire_all()
+
+    def configure(
+        self,
+        *,
+        expire_token_after: int | None = _UNSET,
+        token_ttl: int | None = None,
+        default_row_cap: int | None = None,
+        max_row_limit: int | None = _UNSET,
+        default_timezone: str | None = None,
+    ) -> None:
+        """Change settings at run time; omitted ones are left alone.
+
+        expire_token_after=N: tokens issued from now on die after N authenticated requests
+        (None: only their TTL ends them). max_row_limit caps explicit limits (None: no cap).
+        """
+        if expire_token_after is not _UNSET:
+            self.auth.expire_token_after = (
+                None if expire_token_after is None else int(expire_token_after)
+            )
+        if token_ttl is not None:
+            self.auth.token_ttl = int(token_ttl)
+        if default_row_cap is not None:
+            self.options.default_row_cap = int(default_row_cap)
+        if max_row_limit is not _UNSET:
+            self.options.max_row_limit = None if max_row_limit is None else int(max_row_limit)
+        if default_timezone is not None:
+            self.options.default_timezone = default_timezone
+
+    # -- metadata served by the API ------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "base_url": self.base_url,
+            "now": self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "row_counts": {ex.name: ex.n for ex in self.dataset.explores.values()},
+            "settings": {
+                "token_ttl": self.auth.token_ttl,
+                "expire_token_after": self.auth.expire_token_after,
+                "default_row_cap": self.options.default_row_cap,
+                "max_row_limit": self.options.max_row_limit,
+                "default_timezone": self.options.default_timezone,
+            },
+        }
+
+    def explore_meta(self, model: str, explore: str) -> dict[str, Any]:
+        with self.lock:
+            ex = self.dataset.get(model, explore)
+            if ex is None:
+                raise not_found()
+            return ex.meta()
+
+    def explore_meta_for(self, explore: str) -> dict[str, Any]:
+        ex = self.dataset.find(explore)
+        return self.explore_meta(ex.model, ex.name)
+
+    def model_meta(self, model: str) -> dict[str, Any]:
+        explores = [ex for (m, _), ex in self.dataset.explores.items() if m == model]
+        if not explores:
+            raise not_found()
+        return {
+            "name": model,
+            "label": model.replace("_", " ").title(),
+            "project_name": model,
+            "allowed_db_connection_names": ["looker__internal__analytics"],
+            "unlimited_db_connections": False,
+            "has_content": True,
+            "can": {"index": True, "show": True},
+            "explores": [
+                {
+                    "name": ex.name,
+                    "description": ex.description,
+                    "label": ex.label,
+                    "hidden": False,
+                    "group_label": "System Activity",
+                }
+                for ex in explores
+            ],
+        }
+
+    def models_meta(self) -> list[dict[str, Any]]:
+        return [self.model_meta(m) for m in sorted(self.dataset.models())]
+
+    def me(self) -> dict[str, Any]:
+        return {
+            "id": "1",
+            "display_name": "Looker Simulator API User",
+            "email": "api-user@looker-simulator.invalid",
+            "is_disabled": False,
+            "role_ids": ["2"],
+        }
+
+    def versions(self) -> dict[str, Any]:
+        api = f"{self.base_url}/api/4.0"
+        return {
+            "looker_release_version": LOOKER_RELEASE,
+            "current_version": {
+                "version": "4.0",
+                "full_version": f"4.0.{LOOKER_RELEASE}",
+                "status": "current",
+                "swagger_url": f"{api}/swagger.json",
+            },
+            "supported_versions": [
+                {
+                    "version": "4.0",
+                    "full_version": f"4.0.{LOOKER_RELEASE}",
+                    "status": "current",
+                    "swagger_url": f"{api}/swagger.json",
+                }
+            ],
+            "api_server_url": self.base_url,
+            "web_server_url": self.base_url,
+        }
