@@ -20,7 +20,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-DUCKDB_FILE = ROOT / "output" / "looker_activity.duckdb"
+DUCKDB_FILE = ROOT / "output" / "warehouse.duckdb"
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = f"http://127.0.0.1:{args.port}"
-    simulator = subprocess.Popen(  # noqa: S603
+    simulator = subprocess.Popen(
         [str(BIN / "looker-simulator"), "--port", str(args.port), "--rows", str(args.rows)],
         cwd=ROOT,
     )
@@ -52,7 +52,7 @@ def main() -> None:
         wait_until_up(url, simulator)
         print(f"demo: Looker simulator with {args.rows:,} Content Usage rows on {url}")
         env = {**os.environ, "MELTANO_ENVIRONMENT": "dev"}
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [str(BIN / "meltano"), "run", "looker-to-duckdb"], cwd=ROOT, env=env, check=True
         )
     except subprocess.CalledProcessError as exc:
@@ -63,12 +63,12 @@ def main() -> None:
 
     with duckdb.connect(str(DUCKDB_FILE), read_only=True) as con:
         table = "looker_activity.content_usage"
-        (count,) = con.execute(f"select count(*) from {table}").fetchone()  # noqa: S608
+        (count,) = con.execute(f"select count(*) from {table}").fetchone()
         print(f"\ndemo: {count:,} rows in {table} ({DUCKDB_FILE.relative_to(ROOT)})")
         print(
             con.sql(
                 "select id, content_type, content_title, other_count, last_accessed_time "
-                f"from {table} order by last_accessed_time desc, id limit 5"  # noqa: S608
+                f"from {table} order by last_accessed_time desc, id limit 5"
             )
         )
 

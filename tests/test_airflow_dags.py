@@ -141,7 +141,7 @@ def load_dagbag(
         AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"),
         **env,
     )
-    result = subprocess.run(  # noqa: S603 - fixed argv
+    result = subprocess.run(
         [airflow_python, "-c", DAGBAG_SCRIPT, str(DAG_FILE), str(out)],
         env=full_env,
         capture_output=True,
@@ -171,7 +171,7 @@ def run_dags_test(
     meltano = find_meltano()
     assert meltano, "meltano executable not found"
     full_env = clean_env(MELTANO_DAG_RETRIES="0", **(env or {}))
-    migrate = subprocess.run(  # noqa: S603 - fixed argv
+    migrate = subprocess.run(
         [meltano, "invoke", "airflow", "db", "migrate"],
         cwd=project_root,
         env=full_env,
@@ -181,7 +181,7 @@ def run_dags_test(
         check=False,
     )
     assert migrate.returncode == 0, migrate.stderr[-4000:]
-    return subprocess.run(  # noqa: S603 - fixed argv
+    return subprocess.run(
         [meltano, "invoke", "airflow", "dags", "test", dag_id],
         cwd=project_root,
         env=full_env,
@@ -564,7 +564,7 @@ def test_dags_test_end_to_end(meltano_bin: str, airflow_python: str, tmp_path: P
     )
     yml = yml.replace("jobs:\n", "jobs:\n- name: env-job\n  tasks: [hello:say, shell:env_check]\n")
     (root / "meltano.yml").write_text(yml)
-    install = subprocess.run(  # noqa: S603 - fixed argv
+    install = subprocess.run(
         [meltano_bin, "install"],
         cwd=root,
         env=clean_env(),

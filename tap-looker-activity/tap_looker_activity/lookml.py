@@ -41,6 +41,17 @@ BOOLEAN_TYPES = frozenset({"yesno"})
 
 _INVALID_COLUMN_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
+# Dimensions computed relative to "now" (content_usage.days_since_last_accessed and its tiers)
+# change every day without their row's replication key moving, so incremental replication
+# cannot keep them correct: they are left out, and derived in the warehouse instead
+# (e.g. DATE_DIFF(CURRENT_DATE(), last_accessed_date, DAY)).
+RELATIVE_TO_NOW = re.compile(r"^(seconds|minutes|hours|days|weeks|months|years)_since_")
+
+
+def is_relative_to_now(name: str) -> bool:
+    """True for dimensions whose value depends on when the query runs."""
+    return bool(RELATIVE_TO_NOW.match(name))
+
 
 @dataclass(frozen=True)
 class Dimension:
@@ -137,6 +148,7 @@ class ExploreDefinition:
         """The explore's own dimensions from live LookML metadata.
 
         Only the explore's base view: dimensions of joined views would change the grain.
+        Dimensions relative to "now" are left out (see ``RELATIVE_TO_NOW``).
         Where the bundled definition knows a field more precisely (an integer ``number``),
         that knowledge wins; a field the bundle does not know keeps the generic mapping.
         """
@@ -147,6 +159,8 @@ class ExploreDefinition:
             if raw.get("view") not in {None, self.view} or not looker_name.startswith(
                 f"{self.view}."
             ):
+                continue
+            if is_relative_to_now(column_name(looker_name)):
                 continue
             looker_type = str(raw.get("type") or "string")
             generic = json_type_for(looker_type)

@@ -13,7 +13,7 @@ from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
 from tests.singer_run import run_tap
 
 
-def _assert_one_line_error(run, *fragments: str) -> None:  # noqa: ANN001
+def _assert_one_line_error(run, *fragments: str) -> None:
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
     assert CLIENT_SECRET not in run.stderr + run.stdout

@@ -11,7 +11,7 @@ ROWS = 1_100
 PAGE = 400
 
 
-def _assert_complete(run, sim) -> None:  # noqa: ANN001
+def _assert_complete(run, sim) -> None:
     assert {r["id"]: r for r in run.records["content_usage"]} == expected_by_id(sim)
     assert len(run.ids()) == ROWS
     assert CLIENT_SECRET not in run.stderr

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import datetime as dt
 import json
+import math
 import zoneinfo
 from collections import Counter
 
@@ -12,7 +12,7 @@ from tests.conftest import expected_by_id, tap_config
 from tests.singer_run import run_tap
 
 
-def _query_calls(sim) -> int:  # noqa: ANN001
+def _query_calls(sim) -> int:
     return sim.stats()["query"]
 
 
@@ -35,6 +35,7 @@ def test_initial_load_is_complete_typed_and_paged(make_simulator) -> None:
     assert props["last_accessed_time"]["format"] == "date-time"
     assert props["last_accessed_date"]["format"] == "date"
     assert not {"api_total", "count", "other_total"} & set(props), "measures leaked in"
+    assert "days_since_last_accessed" not in props, "relative-to-now dimensions go stale"
     latest = max(r["last_accessed_time"] for r in expected.values())
     assert run.bookmark() == latest
 
@@ -138,12 +139,9 @@ def test_non_utc_query_timezone_still_emits_utc(make_simulator) -> None:
     expected = expected_by_id(sim)
     for record in run.records["content_usage"]:
         want = dict(expected.pop(record["id"]))
-        # Dates (and day counts) are computed in the query time zone, as in Looker's UI.
+        # Dates are computed in the query time zone, as in Looker's UI.
         local = dt.datetime.fromisoformat(want["last_accessed_time"]).astimezone(new_york)
         want["last_accessed_date"] = local.date().isoformat()
-        for day_based in ("days_since_last_accessed", "days_since_last_access_tiers"):
-            want.pop(day_based)
-            record.pop(day_based)
         assert record == want
     assert not expected
     assert all(q["body"]["query_timezone"] == "America/New_York" for q in sim.stats()["queries"])

@@ -48,6 +48,7 @@ def test_metadata_keeps_the_base_view_and_refines_known_integers() -> None:
             {"name": "content_usage.id", "type": "number", "view": "content_usage"},
             {"name": "content_usage.brand_new", "type": "number", "view": "content_usage"},
             {"name": "user.id", "type": "number", "view": "user"},
+            {"name": "content_usage.days_since_last_accessed", "type": "number"},
         ]
     )
     assert [(d.name, d.json_type) for d in dims] == [("id", "integer"), ("brand_new", "number")]
@@ -69,7 +70,9 @@ def test_row_conversion_in_utc_and_other_zones() -> None:
 
 
 def test_keyset_expression_is_strictly_after_the_cursor() -> None:
-    rk = Dimension("content_usage.last_accessed_time", "last_accessed_time", "date_time", "date-time")
+    rk = Dimension(
+        "content_usage.last_accessed_time", "last_accessed_time", "date_time", "date-time"
+    )
     pk = Dimension("content_usage.id", "id", "number", "integer")
     assert looker_datetime_literal("2024-01-31 10:00:05") == "date_time(2024, 1, 31, 10, 0, 5)"
     assert keyset_expression(rk, "2024-01-31 10:00:05", pk, 366) == (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
-import os
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,9 @@ def _target_jsonl() -> str:
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
-    pytest.fail("target-jsonl not found: run `meltano install` (make test does) or set TARGET_JSONL")
+    pytest.fail(
+        "target-jsonl not found: run `meltano install` (make test does) or set TARGET_JSONL"
+    )
 
 
 def test_tap_piped_into_target_jsonl(make_simulator, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import install_duckdb_extensions  # noqa: E402
 
 def main() -> None:
     if os.environ.get("TAP_LOOKER_BQ_ENSURE_EXTENSIONS", "1") == "1":
-        install_duckdb_extensions._install_in_this_process(install_duckdb_extensions.EXTENSIONS)  # noqa: SLF001
+        install_duckdb_extensions._install_in_this_process(install_duckdb_extensions.EXTENSIONS)
     bq_shims.apply()
     from bqemulator.cli import main as bqemulator_main
 

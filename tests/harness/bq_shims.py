@@ -50,7 +50,7 @@ def _is_gzip_file(path: str) -> bool:
 def load_detects_gzip_by_content() -> None:
     from bqemulator.jobs import executor
 
-    handlers = executor._LOAD_FORMAT_HANDLERS  # noqa: SLF001
+    handlers = executor._LOAD_FORMAT_HANDLERS
     copy_options = {
         "NEWLINE_DELIMITED_JSON": "FORMAT JSON",
         "JSON": "FORMAT JSON",
@@ -98,7 +98,7 @@ def unqualify_merge_update_set(sql: str) -> str:
 
     try:
         statements = sqlglot.parse(sql, read="bigquery")
-    except Exception:  # noqa: BLE001 - leave anything we cannot parse to bqemulator
+    except Exception:
         return sql
     changed = False
     for statement in statements:
@@ -123,7 +123,7 @@ def merge_update_set_accepts_qualified_columns() -> None:
 
     original = SQLTranslator.translate
 
-    def translate(self: SQLTranslator, bq_sql: str, *args: object, **kwargs: object):  # noqa: ANN202
+    def translate(self: SQLTranslator, bq_sql: str, *args: object, **kwargs: object):
         return original(self, unqualify_merge_update_set(bq_sql), *args, **kwargs)
 
     translate.__doc__ = original.__doc__

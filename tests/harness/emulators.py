@@ -112,11 +112,15 @@ class ManagedServer:
     start_timeout = 60.0
     stop_timeout = 10.0
 
-    def __init__(self, *, host: str = LOOPBACK, port: int | None = None, log_dir: Path | None = None) -> None:
+    def __init__(
+        self, *, host: str = LOOPBACK, port: int | None = None, log_dir: Path | None = None
+    ) -> None:
         self.host = host
         self._fixed_port = port
         self.port: int = port or 0
-        self._log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix=f"{self.name}-logs-"))
+        self._log_dir = (
+            Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix=f"{self.name}-logs-"))
+        )
         self.log_path = self._log_dir / f"{self.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -130,8 +134,8 @@ class ManagedServer:
     def ready_path(self) -> str:
         return "/"
 
-    def is_ready_response(self, status: int, body: bytes) -> bool:  # noqa: ARG002
-        return status == 200  # noqa: PLR2004
+    def is_ready_response(self, status: int, body: bytes) -> bool:
+        return status == 200
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -196,7 +200,7 @@ class ManagedServer:
         with self.log_path.open("ab") as log:
             log.write(f"--- {self.name} on {self.url}: {' '.join(self.command())}\n".encode())
             log.flush()
-            self._proc = subprocess.Popen(  # noqa: S603
+            self._proc = subprocess.Popen(
                 self.command(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -204,19 +208,25 @@ class ManagedServer:
                 env=self.process_env(),
                 cwd=self._log_dir,  # keep bqemulator away from any .bqemu.toml in the repo
                 start_new_session=True,
-                preexec_fn=_set_pdeathsig,  # noqa: PLW1509
+                preexec_fn=_set_pdeathsig,
             )
         _RUNNING.add(self)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                msg = f"{self.name} exited with {self._proc.returncode}; log {self.log_path}:\n{self.log_tail()}"
+                msg = (
+                    f"{self.name} exited with {self._proc.returncode}; "
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
                 raise EmulatorStartError(msg)
             status, body = http_get(self.url + self.ready_path(), timeout=1.0)
             if self.is_ready_response(status, body):
                 return
             time.sleep(0.1)
-        msg = f"{self.name} not ready on {self.url} after {self.start_timeout}s; log {self.log_path}:\n{self.log_tail()}"
+        msg = (
+            f"{self.name} not ready on {self.url} after {self.start_timeout}s; "
+            f"log {self.log_path}:\n{self.log_tail()}"
+        )
         raise EmulatorStartError(msg)
 
 
@@ -395,16 +405,27 @@ class GceMetadataEmulator(ManagedServer):
     name = "gce-metadata"
     start_timeout = 20.0
 
-    def __init__(self, project: str = DEFAULT_PROJECT, *, python: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, project: str = DEFAULT_PROJECT, *, python: str | None = None, **kwargs: Any
+    ) -> None:
         self.project = project
         self.python = python or sys.executable
         super().__init__(**kwargs)
 
     def command(self) -> list[str]:
-        return [self.python, str(FAKE_GCE_METADATA), "--host", self.host, "--port", str(self.port), "--project", self.project]
+        return [
+            self.python,
+            str(FAKE_GCE_METADATA),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--project",
+            self.project,
+        ]
 
-    def is_ready_response(self, status: int, body: bytes) -> bool:  # noqa: ARG002
-        return status == 200  # noqa: PLR2004
+    def is_ready_response(self, status: int, body: bytes) -> bool:
+        return status == 200
 
     def env(self) -> dict[str, str]:
         hostport = f"{self.host}:{self.port}"
@@ -439,7 +460,9 @@ class EmulatorStack:
     ) -> None:
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="emulator-stack-")).resolve()
         self.project = project
-        self.gcs = GcsEmulator(self.base_dir / "gcs", project=project, bin_dir=bin_dir, log_dir=self.base_dir / "logs")
+        self.gcs = GcsEmulator(
+            self.base_dir / "gcs", project=project, bin_dir=bin_dir, log_dir=self.base_dir / "logs"
+        )
         self.bigquery = BigQueryEmulator(
             self.base_dir / "gcs",
             project,
@@ -478,7 +501,13 @@ class EmulatorStack:
         Overlay them on a full environment with :meth:`subprocess_env`, which also removes
         variables that point at real GCP (``REAL_GCP_ENV_VARS``).
         """
-        return emulator_env(self.gcs, self.bigquery, self.metadata, project=self.project, gcloud_config_dir=self.gcloud_config_dir)
+        return emulator_env(
+            self.gcs,
+            self.bigquery,
+            self.metadata,
+            project=self.project,
+            gcloud_config_dir=self.gcloud_config_dir,
+        )
 
     def subprocess_env(self, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
         return subprocess_env(self.env(), base=base, **extra)
@@ -526,7 +555,11 @@ def subprocess_env(
 
     ``PYTHONPATH`` from ``overlay`` is prepended to any existing one.
     """
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in REAL_GCP_ENV_VARS}
+    env = {
+        k: v
+        for k, v in (os.environ if base is None else base).items()
+        if k not in REAL_GCP_ENV_VARS
+    }
     previous_pythonpath = env.get("PYTHONPATH")
     env.update(overlay)
     if "PYTHONPATH" in overlay and previous_pythonpath:
@@ -536,6 +569,8 @@ def subprocess_env(
 
 
 @contextlib.contextmanager
-def emulator_stack(base_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> Iterator[EmulatorStack]:
+def emulator_stack(
+    base_dir: str | os.PathLike[str] | None = None, **kwargs: Any
+) -> Iterator[EmulatorStack]:
     with EmulatorStack(base_dir, **kwargs) as stack:
         yield stack

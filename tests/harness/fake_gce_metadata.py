@@ -57,10 +57,10 @@ def make_handler(project: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "Metadata Server for VM"
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
             parts = path.split("/")
-            if path.startswith(root + "instance/service-accounts/") and len(parts) > 5:  # noqa: PLR2004
+            if path.startswith(root + "instance/service-accounts/") and len(parts) > 5:
                 parts[5] = "default"  # accept the service account's email in place of "default"
                 path = "/".join(parts)
             route = routes.get(path)

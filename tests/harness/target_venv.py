@@ -8,8 +8,8 @@ Resolution order for the executable:
 1. ``TAP_LOOKER_TARGET_BIGQUERY_BIN``: a ``bin`` dir holding ``target-bigquery``
    (e.g. ``.meltano/loaders/target-bigquery/venv/bin``);
 2. a venv under ``$TAP_LOOKER_TARGET_BIGQUERY_VENV_ROOT`` (default: the system temp dir)
-   named after the lock file's hash, built with ``uv`` when absent (~2-4 s with uv's
-   cache populated, as it is after installing the dev venv).
+   named after the lock file's hash, built with ``uv`` when absent (~2-4 s; falls back to
+   ``uv --offline``, i.e. uv's cache, when no package index is reachable).
 """
 
 from __future__ import annotations
@@ -68,10 +68,11 @@ def ensure_target_bigquery_bin(lock_file: Path = LOCK_FILE) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent pytest workers build it once
         if not marker.exists():
             shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([*_uv(), "venv", "-q", "-p", "3.11", str(venv)], check=True)  # noqa: S603
-            subprocess.run(  # noqa: S603
-                [*_uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-r", str(lock_file)],
-                check=True,
-            )
+            subprocess.run([*_uv(), "venv", "-q", "-p", "3.11", str(venv)], check=True)
+            install = [*_uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
+            install += ["-r", str(lock_file)]
+            if subprocess.run(install, check=False).returncode != 0:
+                # no index reachable (e.g. under `unshare -n`): exact pins from uv's cache
+                subprocess.run([*install, "--offline"], check=True)
             marker.write_text(digest + "\n")
     return venv / "bin"

@@ -118,7 +118,7 @@ def parse_schedule_list(text: str) -> dict[str, Any]:
 
 def run_schedule_list(root: Path) -> str:
     """Run ``meltano schedule list --format=json`` once and return its stdout."""
-    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+    result = subprocess.run(
         [meltano_bin(), "schedule", "list", "--format=json"],
         cwd=root,
         capture_output=True,

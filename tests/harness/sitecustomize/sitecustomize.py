@@ -31,13 +31,13 @@ def _install() -> None:
     except ImportError:  # google-auth not in this interpreter: nothing to patch
         return
 
-    def anonymous_default(scopes=None, request=None, quota_project_id=None, default_scopes=None):  # noqa: ANN001, ANN202, ARG001
+    def anonymous_default(scopes=None, request=None, quota_project_id=None, default_scopes=None):
         project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCLOUD_PROJECT")
         return AnonymousCredentials(), project
 
     anonymous_default.__doc__ = "tests/harness/sitecustomize: anonymous credentials for emulators"
     google.auth.default = anonymous_default
-    google.auth._default.default = anonymous_default  # noqa: SLF001
+    google.auth._default.default = anonymous_default
 
 
 if os.environ.get("TAP_LOOKER_TEST_ANON_GCP") == "1":

@@ -1,0 +1,50 @@
+"""`meltano run looker-to-duckdb` in `dev`, the embedded default: rows counted in DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.meltano_cli import MeltanoProject
+
+
+def _table(path: Path) -> dict[int, tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select id, other_count, api_count, last_accessed_time "
+            "from looker_activity.content_usage"
+        ).fetchall()
+    assert len(rows) == len({r[0] for r in rows}), "duplicate ids in DuckDB"
+    return {r[0]: r for r in rows}
+
+
+def test_duckdb_path_lands_every_row_and_upserts(
+    make_simulator, meltano_project: MeltanoProject, tmp_path: Path
+) -> None:
+    # More rows than one target-duckdb batch, so a lost first row per batch would show.
+    sim = make_simulator(rows=4_321, seed=55)
+    database = tmp_path / "warehouse.duckdb"
+    env = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "1000",
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        "TARGET_DUCKDB_BATCH_SIZE_ROWS": "1000",
+    }
+
+    meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
+    first = _table(database)
+    assert len(first) == sim.row_count() == 4_321
+    assert set(first) == {r["id"] for r in sim.truth()}
+
+    sim.advance(seconds=7_200, new_rows=300, touched_rows=120)
+    meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
+    second = _table(database)
+    truth = {r["id"]: r for r in sim.truth()}
+    assert len(second) == len(truth) == 4_621
+    assert {i: (r[1], r[2]) for i, r in second.items()} == {
+        i: (r["other_count"], r["api_count"]) for i, r in truth.items()
+    }
