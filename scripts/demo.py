@@ -44,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = f"http://127.0.0.1:{args.port}"
+    DUCKDB_FILE.parent.mkdir(exist_ok=True)
     simulator = subprocess.Popen(
         [str(BIN / "looker-simulator"), "--port", str(args.port), "--rows", str(args.rows)],
         cwd=ROOT,

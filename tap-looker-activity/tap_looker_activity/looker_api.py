@@ -359,13 +359,14 @@ class LookerClient:
 
     def logout(self) -> None:
         """End the API session; a failure here must not fail a finished extract."""
-        if not self.sdk.auth.is_authenticated:
-            return
-        self.transport.policy = RetryPolicy(max_retries=0)
         try:
-            self.sdk.auth.logout()
+            if self.sdk.auth.is_authenticated:
+                self.transport.policy = RetryPolicy(max_retries=0)
+                self.sdk.auth.logout()
         except (LookerActivityError, requests.RequestException) as exc:
             logger.info("Looker logout failed (ignored): %s", exc)
+        finally:
+            self.transport.session.close()
 
 
 class _UnreadableBodyError(Exception):
