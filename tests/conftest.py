@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from looker_simulator import LookerSimulator
+from looker_simulator.testing import simulator_factory
 
 from tests.meltano_cli import MeltanoProject
 
@@ -23,19 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def make_simulator() -> t.Iterator[t.Callable[..., LookerSimulator]]:
-    started: list[LookerSimulator] = []
-
-    def make(**kwargs: t.Any) -> LookerSimulator:
-        kwargs.setdefault("client_id", CLIENT_ID)
-        kwargs.setdefault("client_secret", CLIENT_SECRET)
-        sim = LookerSimulator(**kwargs)
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
+    with simulator_factory(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as make:
+        yield make
 
 
 @pytest.fixture

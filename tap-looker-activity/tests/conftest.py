@@ -5,7 +5,10 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from looker_simulator import LookerSimulator
+from looker_simulator.testing import simulator_factory
+
+if t.TYPE_CHECKING:
+    from looker_simulator import LookerSimulator
 
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret-9f3a7c"  # a test credential, grepped for in logs
@@ -46,16 +49,5 @@ def expected_by_id(sim: LookerSimulator) -> dict[int, dict[str, t.Any]]:
 
 @pytest.fixture
 def make_simulator() -> t.Iterator[t.Callable[..., LookerSimulator]]:
-    started: list[LookerSimulator] = []
-
-    def make(**kwargs: t.Any) -> LookerSimulator:
-        kwargs.setdefault("client_id", CLIENT_ID)
-        kwargs.setdefault("client_secret", CLIENT_SECRET)
-        sim = LookerSimulator(**kwargs)
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
+    with simulator_factory(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as make:
+        yield make
