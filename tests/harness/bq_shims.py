@@ -30,6 +30,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from typing import Any
 
 _log = logging.getLogger("tap_looker_harness.bq_shims")
 
@@ -123,7 +124,7 @@ def merge_update_set_accepts_qualified_columns() -> None:
 
     original = SQLTranslator.translate
 
-    def translate(self: SQLTranslator, bq_sql: str, *args: object, **kwargs: object):
+    def translate(self: SQLTranslator, bq_sql: str, *args: Any, **kwargs: Any):
         return original(self, unqualify_merge_update_set(bq_sql), *args, **kwargs)
 
     translate.__doc__ = original.__doc__

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from .install_duckdb_extensions import default_home
 
 if TYPE_CHECKING:
-    from google.cloud import bigquery, storage
+    from google.cloud import bigquery, storage  # type: ignore[attr-defined]
 
 HARNESS_DIR = Path(__file__).resolve().parent
 SITECUSTOMIZE_DIR = HARNESS_DIR / "sitecustomize"
@@ -279,7 +279,7 @@ class GcsEmulator(ManagedServer):
 
     def client(self) -> storage.Client:
         from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
+        from google.cloud import storage  # type: ignore[attr-defined]
 
         return storage.Client(
             project=self.project,

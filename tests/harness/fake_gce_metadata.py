@@ -68,7 +68,7 @@ def make_handler(project: str) -> type[BaseHTTPRequestHandler]:
                 self._send(404, "text/plain", "not found")
                 return
             ctype, body = route
-            self._send(200, ctype, json.dumps(body) if ctype == "application/json" else body)
+            self._send(200, ctype, json.dumps(body) if ctype == "application/json" else str(body))
 
         def _send(self, status: int, ctype: str, body: str) -> None:
             data = body.encode()
