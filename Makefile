@@ -58,6 +58,10 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 demo: install  ## Run the main job on the embedded default (DuckDB) against the simulator
 	@$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
+.PHONY: bench
+bench: install  ## Benchmark tap vs plain looker-sdk and end to end, with budgets (ARGS=--quick)
+	$(BIN)/python bench/run.py $(ARGS)
+
 .PHONY: clean
 clean:  ## Remove the venv, Meltano plugins and outputs
 	rm -rf $(VENV) .meltano output

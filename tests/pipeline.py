@@ -27,18 +27,20 @@ def pipeline_env(
     sim: LookerSimulator, stack: EmulatorStack, dataset: str, bucket: str, **extra: str
 ) -> dict[str, str]:
     """Environment for `meltano run ... target-bigquery` in `local-gcp` against emulators."""
-    return stack.subprocess_env(
-        TAP_LOOKER_ACTIVITY_BASE_URL=sim.base_url,
-        TAP_LOOKER_ACTIVITY_CLIENT_ID=CLIENT_ID,
-        TAP_LOOKER_ACTIVITY_CLIENT_SECRET=CLIENT_SECRET,
-        TAP_LOOKER_ACTIVITY_PAGE_SIZE=str(PAGE_SIZE),
-        TARGET_BIGQUERY_PROJECT=stack.project,
-        TARGET_BIGQUERY_DATASET=dataset,
-        TARGET_BIGQUERY_BUCKET=bucket,
+    settings = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": str(PAGE_SIZE),
+        # A fractional number through Meltano (a `kind: string` setting) must work.
+        "TAP_LOOKER_ACTIVITY_BACKOFF_FACTOR": "0.25",
+        "TARGET_BIGQUERY_PROJECT": stack.project,
+        "TARGET_BIGQUERY_DATASET": dataset,
+        "TARGET_BIGQUERY_BUCKET": bucket,
         # Several batches per run, so staging and loading happen more than once.
-        TARGET_BIGQUERY_BATCH_SIZE="1000",
-        **extra,
-    )
+        "TARGET_BIGQUERY_BATCH_SIZE": "1000",
+    }
+    return stack.subprocess_env(**{**settings, **extra})
 
 
 def new_destination(stack: EmulatorStack) -> tuple[str, str]:

@@ -38,9 +38,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tie-group", type=int, default=3, help="mean rows sharing one timestamp")
     p.add_argument("--big-tie", type=int, default=None, help="size of the largest tie group")
     p.add_argument("--default-row-cap", type=int, default=5000, help="rows when no limit")
+    p.add_argument(
+        "--explores",
+        default=None,
+        help="more explores besides content_usage: 'all', or a comma list of names, each "
+        "optionally with its size (history=5000,event,user)",
+    )
     p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
     p.add_argument("--verbose", action="store_true", help="log one line per request")
     return p
+
+
+def _explores(text: str | None) -> str | dict[str, int | None] | None:
+    if not text or text == "all":
+        return text or None
+    sizes: dict[str, int | None] = {}
+    for item in text.split(","):
+        name, _, rows = item.strip().partition("=")
+        if name:
+            sizes[name] = int(rows) if rows else None
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         verbose=args.verbose,
+        explores=_explores(args.explores),
     )
     done = threading.Event()
 

@@ -14,7 +14,7 @@ import math
 import random
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Container, MutableSequence, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,9 @@ class FieldDef:
     hidden: bool = False
     dimension_group: str | None = None
     measure_of: str | None = None  # for sum/min/max measures: the dimension aggregated
+    # A field of a joined view: `name` is then the full "view.field" name (e.g.
+    # "event.created_time" in the event_attribute explore); None: the explore's base view.
+    view: str | None = None
 
 
 class StoredColumn:
@@ -103,9 +106,11 @@ class Explore:
     description = ""
     time_field: str | None = None
     pk_field = "id"
+    view = ""  # base view of the explore; "" means the explore's own name
 
     def __init__(self, config: DataConfig) -> None:
         self.config = config
+        self.view = type(self).view or self.name
         self.fields: dict[str, FieldDef] = {}
         self.columns: dict[str, Column] = {}
         # Drift-added dimensions: name -> fills a new row from its UTC row dict.
@@ -118,11 +123,18 @@ class Explore:
     # -- schema --------------------------------------------------------------------------
 
     def full(self, bare: str) -> str:
-        return f"{self.name}.{bare}"
+        """Field key -> full name; keys of joined-view fields are already full names."""
+        return bare if "." in bare else f"{self.view}.{bare}"
 
     def field(self, full_name: str) -> FieldDef | None:
         view, _, bare = full_name.partition(".")
-        return self.fields.get(bare) if view == self.name else None
+        if view == self.view:
+            return self.fields.get(bare)
+        joined = self.fields.get(full_name)
+        return joined if joined is not None and joined.view == view else None
+
+    def joined_views(self) -> list[str]:
+        return list(dict.fromkeys(f.view for f in self.fields.values() if f.view))
 
     def dimensions(self) -> list[FieldDef]:
         return [f for f in self.fields.values() if f.category == "dimension"]
@@ -260,7 +272,8 @@ class Explore:
 
     def field_meta(self, f: FieldDef) -> dict[str, Any]:
         """A LookmlModelExploreField as the API returns it."""
-        view_label = self.label
+        view = f.view or self.view
+        view_label = self.label if f.view is None else f.view.replace("_", " ").title()
         is_time = f.looker_type in {"date_time", "date_date"}
         interval = None
         if f.looker_type == "date_time":
@@ -303,10 +316,10 @@ class Explore:
             "primary_key": f.primary_key,
             "project_name": self.model,
             "requires_refresh_on_sort": False,
-            "scope": self.name,
+            "scope": view,
             "sortable": True,
-            "source_file": f"{self.model}/views/{self.name}.view.lkml",
-            "source_file_path": f"{self.model}/views/{self.name}.view.lkml",
+            "source_file": f"{self.model}/views/{view}.view.lkml",
+            "source_file_path": f"{self.model}/views/{view}.view.lkml",
             "sql": None,
             "sql_case": None,
             "filters": None,
@@ -319,12 +332,12 @@ class Explore:
             "type": f.looker_type,
             "user_attribute_filter_types": ["advanced_filter_string", "string"],
             "value_format": None,
-            "view": self.name,
+            "view": view,
             "view_label": view_label,
             "dynamic": False,
             "week_start_day": "monday",
             "times_used": 0,
-            "original_view": self.name,
+            "original_view": view,
             "datatype": "timestamp" if f.looker_type == "date_time" else None,
             "convert_tz": f.looker_type == "date_time",
         }
@@ -338,7 +351,7 @@ class Explore:
             "description": self.description,
             "label": self.label,
             "title": self.label,
-            "scopes": [self.name],
+            "scopes": [self.view, *self.joined_views()],
             "can_total": True,
             "can_develop": False,
             "can_see_lookml": False,
@@ -356,9 +369,9 @@ class Explore:
             "source_file": f"{self.model}/{self.model}.model.lkml",
             "project_name": self.model,
             "model_name": self.model,
-            "view_name": self.name,
+            "view_name": self.view,
             "hidden": False,
-            "sql_table_name": self.name,
+            "sql_table_name": self.view,
             "access_filter_fields": [],
             "access_filters": [],
             "aliases": [],
@@ -374,7 +387,24 @@ class Explore:
                 "filters": [],
                 "parameters": [],
             },
-            "joins": [],
+            "joins": [
+                {
+                    "name": v,
+                    "dependent_fields": [],
+                    "fields": [self.full(f.name) for f in fields if f.view == v],
+                    "foreign_key": None,
+                    "from": None,
+                    "outer_only": False,
+                    "relationship": "many_to_one",
+                    "required_joins": [],
+                    "sql_foreign_key": None,
+                    "sql_on": f"${{{self.view}.{v}_id}} = ${{{v}.id}}",
+                    "sql_table_name": None,
+                    "type": "left_outer",
+                    "view_label": v.replace("_", " ").title(),
+                }
+                for v in self.joined_views()
+            ],
             "group_label": "System Activity",
             "supported_measure_types": [],
             "always_join": [],
@@ -654,11 +684,15 @@ class ContentUsage(Explore):
         self.resort_moved(touched + list(range(start, self.n)))
 
 
-# Explores the simulator can build, by model then explore name. Later streams (history, query,
-# event, user, dashboard, look, pdt_event_log...) register an Explore subclass here.
+# Explores every simulator serves, by model then explore name. The other System Activity
+# explores (history, query, event, ...) are built only on request: see `activity.py` and
+# `LookerSimulator(explores=...)`.
 EXPLORES: dict[str, dict[str, type[Explore]]] = {
     "system__activity": {"content_usage": ContentUsage},
 }
+
+# explores=... of LookerSimulator: "all", names, or {name: rows or None for the default size}.
+ExploreRequest = str | Iterable[str] | Mapping[str, int | None] | None
 
 
 @dataclass
@@ -668,13 +702,24 @@ class Dataset:
     config: DataConfig
     explores: dict[tuple[str, str], Explore] = field(default_factory=dict)
     advances: int = 0
+    # Every explore advance() moves, dependencies first: the served ones plus any built only
+    # to back another (event_attribute reads its events from an event explore).
+    moving: list[Explore] = field(default_factory=list)
 
     @classmethod
-    def build(cls, config: DataConfig) -> Dataset:
+    def build(cls, config: DataConfig, extra: ExploreRequest = None) -> Dataset:
         ds = cls(config)
         for model, explores in EXPLORES.items():
             for name, kind in explores.items():
                 ds.explores[(model, name)] = kind(config)
+        ds.moving.extend(ds.explores.values())
+        if extra:
+            from .activity import build_explores  # here: activity imports this module
+
+            served, moving = build_explores(config, extra)
+            for ex in served:
+                ds.explores[(ex.model, ex.name)] = ex
+            ds.moving.extend(moving)
         return ds
 
     @property
@@ -699,8 +744,8 @@ class Dataset:
         self.advances += 1
         old_now = self.config.now
         self.config.now = old_now + seconds
-        for (model, name), ex in self.explores.items():
+        for ex in self.moving:
             rng = random.Random(
-                f"looker-simulator:advance:{self.config.seed}:{model}:{name}:{self.advances}"
+                f"looker-simulator:advance:{self.config.seed}:{ex.model}:{ex.name}:{self.advances}"
             )
             ex.advance(old_now, self.config.now, new_rows, touched_rows, rng)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from .data import DataConfig, Dataset, Explore
+from .data import DataConfig, Dataset, Explore, ExploreRequest
 from .errors import not_found
 from .faults import Auth, FaultQueue, Stats
 from .query import QueryOptions, truth
@@ -60,11 +60,15 @@ class LookerSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         verbose: bool = False,
+        explores: ExploreRequest = None,
     ) -> None:
+        """`explores` adds System Activity explores besides content_usage (and thelook's
+        order_items): "all", a list of names, or {name: rows or None for the default size};
+        see `looker_simulator.activity`. `rows` is content_usage's size."""
         if rows < 0:
             raise ValueError("rows must be >= 0")
         config = DataConfig(rows, seed, to_epoch(now), tie_group, big_tie)
-        self.dataset = Dataset.build(config)
+        self.dataset = Dataset.build(config, explores)
         self.auth = Auth(client_id, client_secret, token_ttl, expire_token_after)
         self.faults = FaultQueue()
         self.stats_recorder = Stats()
@@ -131,7 +135,8 @@ class LookerSimulator:
 
     def advance(self, seconds: int = 0, new_rows: int = 0, touched_rows: int = 0) -> None:
         """Move the clock forward; `touched_rows` existing items get more views and a new
-        last_accessed_time, and `new_rows` items appear, all inside the advanced window."""
+        last_accessed_time, and `new_rows` items appear, all inside the advanced window.
+        Other explores scale both by their own share and complete their running rows."""
         with self.lock:
             self.dataset.advance(seconds, new_rows, touched_rows)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import time
 import typing as t
 import urllib.parse
@@ -375,10 +376,12 @@ class _UnreadableBodyError(Exception):
         self.permanent = permanent
 
 
+_LEADING_HTML = re.compile(r"\s*<")
+
+
 def _decode_rows(body: str | bytes) -> list[dict[str, t.Any]]:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    head = text.lstrip()[:1]
-    if head == "<":
+    if _LEADING_HTML.match(text):  # not text.lstrip(): that copies the whole page
         msg = (
             "the server answered with HTML, not Looker API JSON; "
             "is base_url the Looker API URL (e.g. https://company.looker.com:19999)?"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import typing as t
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 if t.TYPE_CHECKING:
@@ -102,9 +103,34 @@ def column_name(looker_name: str) -> str:
     return bare
 
 
+# The key of streams whose rows have no unique id (pdt_event_log): see ``surrogate_key``.
+SURROGATE_KEY = "_sdc_surrogate_key"
+
+
+def joined_column_name(looker_name: str) -> str:
+    """A joined view's field as a property: ``event.created_time`` -> ``event_created_time``."""
+    return column_name(looker_name.replace(".", "_", 1))
+
+
+def _dimension_from_spec(looker_name: str, name: str, spec: Mapping[str, t.Any]) -> Dimension:
+    return Dimension(
+        looker_name=looker_name,
+        name=name,
+        looker_type=spec["type"],
+        json_type=spec.get("json_type") or json_type_for(spec["type"]),
+    )
+
+
 @dataclass(frozen=True)
 class ExploreDefinition:
-    """A System Activity explore as a stream: keys, and the bundled fallback fields."""
+    """An explore as a stream: where it is, its keys, its fields, and fallback fields.
+
+    Properties are the base view's dimensions by bare name (``history.id`` -> ``id``) plus
+    declared fields of joined views (``joined_fields``: Looker name -> property, e.g.
+    ``event.created_time`` -> ``event_created_time``). Keys name properties. A stream whose
+    rows have no unique id has ``primary_keys == (SURROGATE_KEY,)`` and names the fields the
+    key is computed from in ``surrogate_key_fields``.
+    """
 
     stream_name: str
     model: str
@@ -113,6 +139,26 @@ class ExploreDefinition:
     primary_keys: tuple[str, ...]
     replication_key: str | None
     fallback_dimensions: tuple[Dimension, ...] = field(default=())
+    joined_fields: tuple[tuple[str, str], ...] = field(default=())  # (Looker name, property)
+    fields: tuple[str, ...] | None = None  # properties to extract; None: the whole base view
+    surrogate_key_fields: tuple[str, ...] = field(default=())
+    configured: bool = False  # from the `explores` setting: no bundled fallback
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """Properties every query selects and sorts by: replication key, then the keys."""
+        keys = self.surrogate_key_fields or self.primary_keys
+        return tuple(dict.fromkeys(k for k in (self.replication_key, *keys) if k))
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        """Properties the explore must have.
+
+        The replication and primary keys, and every listed field. A bundled surrogate-key
+        field Looker lacks only counts as null.
+        """
+        keys = [k for k in (self.replication_key, *self.primary_keys) if k and k != SURROGATE_KEY]
+        return tuple(dict.fromkeys((*keys, *(self.fields or ()))))
 
     @classmethod
     def from_bundled(cls, stream_name: str) -> ExploreDefinition:
@@ -123,44 +169,109 @@ class ExploreDefinition:
             .read_text(encoding="utf-8")
         )
         view = raw.get("view", raw["explore"])
-        dims = tuple(
-            Dimension(
-                looker_name=f"{view}.{d['name']}",
-                name=column_name(d["name"]),
-                looker_type=d["type"],
-                json_type=d.get("json_type") or json_type_for(d["type"]),
-            )
+        dims = [
+            _dimension_from_spec(f"{view}.{d['name']}", column_name(d["name"]), d)
             for d in raw["dimensions"]
-        )
+        ]
+        joined: list[tuple[str, str]] = []
+        for j in raw.get("joined_fields", []):
+            joined.append((j["field"], j.get("name") or joined_column_name(j["field"])))
+            dims.append(_dimension_from_spec(*joined[-1], j))
+        surrogate = tuple(raw.get("surrogate_key_fields", ()))
         return cls(
             stream_name=stream_name,
             model=raw["model"],
             explore=raw["explore"],
             view=view,
-            primary_keys=tuple(raw["primary_keys"]),
+            primary_keys=tuple(raw.get("primary_keys") or [SURROGATE_KEY]),
             replication_key=raw.get("replication_key"),
-            fallback_dimensions=dims,
+            fallback_dimensions=tuple(dims),
+            joined_fields=tuple(joined),
+            surrogate_key_fields=surrogate,
         )
+
+    @classmethod
+    def from_setting(cls, entry: Mapping[str, t.Any]) -> ExploreDefinition:
+        """One item of the ``explores`` setting; raises ValueError when it is unusable.
+
+        Fields are written as Looker names (``order_items.status``, ``users.state``) or bare
+        base-view names (``status``); a field of another view than the base view is a joined
+        field, extracted as ``<view>_<field>``. Keys may be written either way too.
+        """
+        name, model, explore = (
+            str(entry.get(k) or "").strip() for k in ("name", "model", "explore")
+        )
+        if not (name and model and explore):
+            msg = "needs a name, a model and an explore"
+            raise ValueError(msg)
+        view = str(entry.get("view") or explore)
+        joined: dict[str, str] = {}
+
+        def prop(spec: object) -> str:
+            text = str(spec).strip()
+            prefix, dot, bare = text.partition(".")
+            if not dot:
+                return column_name(text)
+            if prefix == view:
+                return column_name(bare)
+            joined[text] = joined_column_name(text)
+            return joined[text]
+
+        raw_fields = entry.get("fields")
+        listed: tuple[str, ...] | None = None
+        if isinstance(raw_fields, str):
+            if raw_fields.strip() != "*":
+                msg = f'fields must be a list of field names or "*", got {raw_fields!r}'
+                raise ValueError(msg)
+        elif raw_fields and list(raw_fields) != ["*"]:
+            listed = tuple(prop(f) for f in raw_fields)
+        surrogate = tuple(prop(f) for f in entry.get("surrogate_key_fields") or ())
+        primary_keys = tuple(prop(k) for k in entry.get("primary_keys") or ())
+        if not primary_keys and not surrogate:
+            msg = "needs primary_keys (or surrogate_key_fields when rows have no unique id)"
+            raise ValueError(msg)
+        replication_key = prop(entry["replication_key"]) if entry.get("replication_key") else None
+        definition = cls(
+            stream_name=name,
+            model=model,
+            explore=explore,
+            view=view,
+            primary_keys=primary_keys or (SURROGATE_KEY,),
+            replication_key=replication_key,
+            joined_fields=tuple(joined.items()),
+            surrogate_key_fields=surrogate,
+            configured=True,
+        )
+        if listed is None:
+            return definition
+        return replace(definition, fields=tuple(dict.fromkeys((*listed, *definition.key_fields))))
 
     def dimensions_from_metadata(
         self, raw_dimensions: Iterable[Mapping[str, t.Any]]
     ) -> list[Dimension]:
-        """The explore's own dimensions from live LookML metadata.
+        """The stream's dimensions from live LookML metadata.
 
-        Only the explore's base view: dimensions of joined views would change the grain.
-        Dimensions relative to "now" are left out (see ``RELATIVE_TO_NOW``).
+        The explore's base view, plus only the declared fields of joined views: other joined
+        dimensions would change the grain. Dimensions relative to "now" are left out (see
+        ``RELATIVE_TO_NOW``) unless listed in ``fields``. With ``fields``, only those.
         Where the bundled definition knows a field more precisely (an integer ``number``),
         that knowledge wins; a field the bundle does not know keeps the generic mapping.
         """
         known = {d.looker_name: d for d in self.fallback_dimensions}
+        joined = dict(self.joined_fields)
+        wanted = None if self.fields is None else set(self.fields)
         dims: list[Dimension] = []
         for raw in raw_dimensions:
             looker_name = str(raw.get("name") or "")
-            if raw.get("view") not in {None, self.view} or not looker_name.startswith(
-                f"{self.view}."
-            ):
+            if looker_name in joined:
+                name = joined[looker_name]
+            elif raw.get("view") in {None, self.view} and looker_name.startswith(f"{self.view}."):
+                name = column_name(looker_name)
+                if wanted is None and is_relative_to_now(name):
+                    continue
+            else:
                 continue
-            if is_relative_to_now(column_name(looker_name)):
+            if wanted is not None and name not in wanted:
                 continue
             looker_type = str(raw.get("type") or "string")
             generic = json_type_for(looker_type)
@@ -173,7 +284,7 @@ class ExploreDefinition:
             dims.append(
                 Dimension(
                     looker_name=looker_name,
-                    name=column_name(looker_name),
+                    name=name,
                     looker_type=looker_type,
                     json_type=json_type,
                 )
@@ -240,11 +351,20 @@ def _yesno_converter(value: t.Any) -> t.Any:  # noqa: ANN401
 def _integer_converter(value: t.Any) -> t.Any:  # noqa: ANN401
     if value is None or isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        if not math.isfinite(value):
+            return None  # what singer-sdk's conformance makes of NaN/inf
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return value  # left for schema validation to reject loudly
+
+
+def _number_converter(value: t.Any) -> t.Any:  # noqa: ANN401
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # what singer-sdk's conformance makes of NaN/inf
+    return value
 
 
 def _string_converter(value: t.Any) -> t.Any:  # noqa: ANN401
@@ -253,19 +373,20 @@ def _string_converter(value: t.Any) -> t.Any:  # noqa: ANN401
     return str(value)
 
 
+_CONVERTERS: dict[str, Converter] = {
+    "date": _date_converter,
+    "boolean": _yesno_converter,
+    "integer": _integer_converter,
+    "number": _number_converter,
+    "string": _string_converter,
+}
+
+
 def converter_for(dim: Dimension, tz: dt.tzinfo) -> Converter | None:
     """How to turn Looker's value of ``dim`` into the schema's type; None: as it is."""
     if dim.json_type == "date-time":
         return _datetime_converter(tz)
-    if dim.json_type == "date":
-        return _date_converter
-    if dim.json_type == "boolean":
-        return _yesno_converter
-    if dim.json_type == "integer":
-        return _integer_converter
-    if dim.json_type == "string":
-        return _string_converter
-    return None
+    return _CONVERTERS.get(dim.json_type)
 
 
 def row_converter(
@@ -282,3 +403,36 @@ def row_converter(
         return record
 
     return convert
+
+
+def conformance_is_redundant(
+    stream_schema: Mapping[str, t.Any], schema: Mapping[str, t.Any]
+) -> bool:
+    """True when singer-sdk's per-record type conformance cannot change one of our records.
+
+    Our records hold properties of ``stream_schema`` only, valued by ``row_converter`` as
+    str, int, bool, None or finite floats of each property's type. singer-sdk's conformance
+    (``TYPE_CONFORMANCE_LEVEL``) against ``schema`` (the input catalog's, if any) drops
+    properties missing from it, turns NaN/inf into None (our converters already do) and
+    coerces values of boolean-only properties with ``!= 0`` (the identity on our bools). So
+    when every property of ``stream_schema`` is in ``schema`` with the same type(s) and
+    format, conformance is a per-record no-op; otherwise (a catalog that dropped or retyped
+    a property) it must still run.
+    """
+    properties = schema.get("properties") or {}
+    for name, ours in (stream_schema.get("properties") or {}).items():
+        prop = properties.get(name)
+        if (
+            not isinstance(prop, dict)
+            or set(prop) - {"type", "format"}
+            or set(ours) - {"type", "format"}
+        ):
+            return False
+        if _types(prop) != _types(ours) or prop.get("format") != ours.get("format"):
+            return False
+    return True
+
+
+def _types(prop: Mapping[str, t.Any]) -> set[str]:
+    types = prop.get("type")
+    return ({types} if isinstance(types, str) else set(types or ())) - {"null"}

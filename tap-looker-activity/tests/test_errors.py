@@ -75,6 +75,7 @@ def test_settings_fall_back_to_lookersdk_env_vars(make_simulator) -> None:
         ({"start_date": "yesterday"}, "start_date 'yesterday' is not an ISO 8601"),
         ({"query_timezone": "Mars/Olympus"}, "query_timezone 'Mars/Olympus'"),
         ({"page_size": 0}, "page_size must be a positive integer"),
+        ({"backoff_factor": "soon"}, "backoff_factor must be a number of seconds"),
     ],
 )
 def test_invalid_settings(make_simulator, override: dict[str, t.Any], fragment: str) -> None:

@@ -1,0 +1,1023 @@
+"""The other System Activity explores, plus one explore of another model, built on request.
+
+A default simulator serves `content_usage` alone, as it always has. `LookerSimulator(
+explores="all")`, `explores=["history", "event"]` or `explores={"history": 6000, "user": None}`
+(None: the default size) adds explores from `ACTIVITY_EXPLORES`. Each is deterministic from
+(seed, its size, the sequence of `advance()` calls), has the nulls and ties Looker has, and
+moves with `advance()`:
+
+- append-only logs (query, event, event_attribute, pdt_event_log, order_items) get new rows;
+- history and scheduled jobs also have rows still running (completed/finalized time NULL) that
+  complete inside the advanced window, so their time moves forward;
+- entity tables (user, dashboard, look) get new rows and change rows in place (no time moves).
+
+`advance(seconds, new_rows, touched_rows)` scales `new_rows` / `touched_rows` per explore by
+`new_share` / `touch_share` (at least one row when the request is not zero).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import string
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .data import (
+    NULL_TIME,
+    ComputedColumn,
+    DataConfig,
+    Explore,
+    ExploreRequest,
+    FieldDef,
+    Getter,
+    QueryContext,
+    StoredColumn,
+)
+from .values import local_clock
+
+DAY = 86400
+Row = dict[str, Any]
+
+
+def _dim(
+    name: str,
+    looker_type: str,
+    label: str | None = None,
+    *,
+    pk: bool = False,
+    group: str | None = None,
+    view: str | None = None,
+) -> FieldDef:
+    bare = name.rsplit(".", 1)[-1]
+    return FieldDef(
+        name,
+        looker_type,
+        label or bare.replace("_", " ").title(),
+        primary_key=pk,
+        dimension_group=group,
+        view=view,
+    )
+
+
+def _timeframes(prefix: str, view: str | None = None) -> list[FieldDef]:
+    """A dimension_group: `<prefix>_time` and `<prefix>_date`."""
+    base = f"{view}.{prefix}" if view else prefix
+    return [
+        _dim(f"{base}_time", "date_time", group=prefix, view=view),
+        _dim(f"{base}_date", "date_date", group=prefix, view=view),
+    ]
+
+
+def _pick(rng: random.Random, table: tuple[tuple[Any, int], ...]) -> Any:
+    return rng.choices([v for v, _ in table], [w for _, w in table])[0]
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def _share(requested: int, share: float) -> int:
+    if requested <= 0 or share <= 0:
+        return 0
+    return max(1, round(requested * share))
+
+
+class GeneratedExplore(Explore):
+    """An explore generated row by row; subclasses declare fields and make rows."""
+
+    model = "system__activity"
+    default_rows = 500
+    new_share = 1.0  # rows appended per advance(new_rows=N): N * new_share
+    touch_share = 0.0  # rows changed in place per advance(touched_rows=N)
+    span_days = 90  # the oldest row
+    mean_age_days = 20.0  # ages are exponential: recent activity is the most common
+    requires: tuple[str, ...] = ()  # explores whose rows this one joins
+
+    def __init__(
+        self,
+        config: DataConfig,
+        rows: int | None = None,
+        deps: Mapping[str, Explore] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.deps = dict(deps or {})
+        self.fields = {f.name: f for f in self.define_fields()}
+        self.fields["count"] = FieldDef("count", "count", "Count", "measure")
+        self.stored: dict[str, StoredColumn] = {}
+        for f in self.dimensions():
+            if f.name == self.time_field:
+                self.columns[f.name] = StoredColumn(self.times, null=NULL_TIME)
+            elif f.looker_type == "date_date":
+                self.columns[f.name] = ComputedColumn(self._date_of(f.name[:-5] + "_time"))
+            else:
+                column = StoredColumn([])
+                self.stored[f.name] = column
+                self.columns[f.name] = column
+        rng = random.Random(f"looker-simulator:{self.model}:{self.name}:{config.seed}")
+        self.generate(self.default_rows if rows is None else max(0, rows), rng)
+        if self.time_field:
+            self.rebuild_order()
+
+    def define_fields(self) -> list[FieldDef]:
+        raise NotImplementedError
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        """One new row whose activity happened at `stamp`."""
+        raise NotImplementedError
+
+    # -- storage -------------------------------------------------------------------------
+
+    def _date_of(self, time_name: str) -> Any:
+        def make(ctx: QueryContext) -> Getter:
+            get = self.columns[time_name].getter(ctx)
+            to_date = local_clock(ctx.tz).date
+            return lambda i: None if (t := get(i)) is None else to_date(t)
+
+        return make
+
+    def append(self, row: Row) -> None:
+        for name, column in self.stored.items():
+            column.values.append(row.get(name))
+        if self.time_field:
+            stamp = row.get(self.time_field)
+            self.times.append(NULL_TIME if stamp is None else stamp)
+        has_pk = self.pk_field in self.fields
+        self.pk.append(row[self.pk_field] if has_pk else self.n + 1)
+        self.n += 1
+
+    def value(self, i: int, name: str) -> Any:
+        if name == self.time_field:
+            stamp = self.times[i]
+            return None if stamp == NULL_TIME else stamp
+        return self.stored[name].values[i]
+
+    def set(self, i: int, name: str, value: Any) -> None:
+        if name == self.time_field:
+            self.times[i] = NULL_TIME if value is None else value
+        else:
+            self.stored[name].values[i] = value
+
+    def next_id(self, rng: random.Random) -> int:
+        """Ids grow with gaps (deleted rows)."""
+        last = self.pk[-1] if self.n else 0
+        return last + (1 if rng.random() < 0.9 else rng.randint(2, 6))
+
+    # -- time stamps ---------------------------------------------------------------------
+
+    def _distinct(self, n: int) -> int:
+        group = self.config.tie_group
+        return max(1, n // group if group else n)
+
+    def _spread(self, rng: random.Random, pool: list[int], n: int) -> list[int]:
+        if self.config.tie_group:
+            return sorted(pool[int(rng.random() * len(pool))] for _ in range(n))
+        return sorted(pool[:n])
+
+    def build_stamps(self, rng: random.Random, n: int) -> list[int]:
+        """n activity times before now, ascending; about tie_group rows share each second."""
+        now, span, scale = self.config.now, self.span_days * DAY, self.mean_age_days * DAY
+        rand = rng.random
+        # Ages beyond the span wrap around rather than pile up on the oldest second.
+        pool = [now - int(-math.log(1.0 - rand()) * scale) % span for _ in range(self._distinct(n))]
+        return self._spread(rng, pool, n)
+
+    def window_stamps(self, rng: random.Random, n: int, old_now: int, new_now: int) -> list[int]:
+        """n times in the advanced window (old_now, new_now], ascending, with ties."""
+        lo = old_now + 1 if new_now > old_now else new_now
+        pool = [rng.randint(lo, new_now) for _ in range(self._distinct(n))]
+        return self._spread(rng, pool, n)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        now = self.config.now
+        for stamp in self.build_stamps(rng, n):
+            self.append(self.new_row(rng, stamp, now))
+
+    def append_new(self, rng: random.Random, k: int, old_now: int, new_now: int) -> None:
+        for stamp in self.window_stamps(rng, k, old_now, new_now):
+            self.append(self.new_row(rng, stamp, new_now))
+
+    def progress(self, rng: random.Random, old_now: int, new_now: int) -> list[int]:
+        """Rows whose own activity moves on by itself (running -> complete); their rows."""
+        return []
+
+    def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
+        """Change k rows in place; rows whose time field moved."""
+        return []
+
+    def advance(
+        self, old_now: int, new_now: int, new_rows: int, touched_rows: int, rng: random.Random
+    ) -> None:
+        start = self.n
+        moved = self.progress(rng, old_now, new_now)
+        moved += self.touch(rng, _share(touched_rows, self.touch_share), old_now, new_now)
+        self.append_new(rng, _share(new_rows, self.new_share), old_now, new_now)
+        self.fill_added(start)
+        if self.time_field:
+            self.resort_moved(sorted(set(moved)) + list(range(start, self.n)))
+
+
+# --- reference data ----------------------------------------------------------------------------
+
+_FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas",
+          "Kai", "Lena", "Marco", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+          "Uma", "Vera")  # fmt: skip
+_LAST = ("Garcia", "Smith", "Okafor", "Müller", "Tanaka", "Rossi", "Novak", "Silva", "Khan",
+         "O'Brien", "Dubois", "Kowalski", "Nguyen", "Larsen", "Haddad", "Costa")  # fmt: skip
+_TOPICS = ("Sales", "Marketing", "Finance", "Ops", "Customer", "Product", "Support", "Growth",
+           "Retention", "Inventory", "Executive", "Regional")  # fmt: skip
+_KINDS = ("Overview", "KPIs", "Pipeline", "Funnel", "Scorecard", "Deep Dive", "Report", "Tracker")
+_EXPLORE_FIELDS = (
+    ("thelook", "order_items", ("order_items.id", "order_items.sale_price", "users.state",
+                                "order_items.created_date", "products.brand", "order_items.count")),
+    ("thelook", "users", ("users.id", "users.age", "users.country", "users.created_month")),
+    ("ecommerce", "sessions", ("sessions.id", "sessions.duration", "sessions.landing_page")),
+    ("system__activity", "history", ("history.id", "history.runtime", "user.name")),
+)  # fmt: skip
+_CONNECTIONS = ("thelook", "bigquery_prod", "snowflake_analytics", "looker__internal__analytics")
+_PDTS = (
+    ("thelook", "user_order_facts", "thelook"),
+    ("thelook", "order_items_rollup", "thelook"),
+    ("ecommerce", "session_facts", "bigquery_prod"),
+    ("ecommerce", "daily_revenue", "bigquery_prod"),
+    ("finance", "gl_balances", "snowflake_analytics"),
+)
+_LOCALES = ((None, 80), ("en", 8), ("de", 4), ("fr", 3), ("ja", 3), ("pt_BR", 2))
+
+
+def _user_id(rng: random.Random, users: int = 60) -> int:
+    """Activity is concentrated on a few heavy users."""
+    return 1 + int(users * rng.random() ** 2)
+
+
+def _title(rng: random.Random) -> str:
+    return f"{rng.choice(_TOPICS)} {rng.choice(_KINDS)}" + rng.choice(
+        ("", "", "", " (copy)", " v2")
+    )
+
+
+# --- logs with a running state: history, scheduled jobs -----------------------------------------
+
+
+class LifecycleExplore(GeneratedExplore):
+    """Rows start (`start_field`) and complete later (`time_field`, NULL while running)."""
+
+    start_field = "created_time"
+    running_share = 0.1  # of rows created by advance() still running at its end
+
+    def __init__(
+        self,
+        config: DataConfig,
+        rows: int | None = None,
+        deps: Mapping[str, Explore] | None = None,
+    ) -> None:
+        self.running: list[int] = []
+        super().__init__(config, rows, deps)
+
+    def duration(self, rng: random.Random) -> int:
+        raise NotImplementedError
+
+    def static_values(self, rng: random.Random) -> Row:
+        """Values fixed when the row starts."""
+        raise NotImplementedError
+
+    def open_values(self) -> Row:
+        """Values while running."""
+        raise NotImplementedError
+
+    def outcome(self, rng: random.Random, start: int, end: int) -> Row:
+        """Values set on completion."""
+        raise NotImplementedError
+
+    def _append_all(self, rng: random.Random, rows: list[tuple[int, int | None]]) -> None:
+        rows.sort(key=lambda r: r[0])  # ids grow with the start time
+        for start, end in rows:
+            row: Row = {self.pk_field: self.next_id(rng), self.start_field: start}
+            row.update(self.static_values(rng))
+            row.update(self.open_values() if end is None else self.outcome(rng, start, end))
+            row[self.time_field or ""] = end
+            self.append(row)
+            if end is None:
+                self.running.append(self.n - 1)
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        now = self.config.now
+        still_running = min(n, max(1, n // 100)) if n else 0
+        rows: list[tuple[int, int | None]] = [
+            (end - self.duration(rng), end) for end in self.build_stamps(rng, n - still_running)
+        ]
+        rows += [(now - rng.randint(0, 300), None) for _ in range(still_running)]
+        self._append_all(rng, rows)
+
+    def append_new(self, rng: random.Random, k: int, old_now: int, new_now: int) -> None:
+        lo = old_now + 1 if new_now > old_now else new_now
+        rows: list[tuple[int, int | None]] = []
+        for end in self.window_stamps(rng, k, old_now, new_now):
+            if rng.random() < self.running_share:
+                rows.append((max(lo, new_now - rng.randint(0, 300)), None))
+            else:
+                rows.append((max(lo, end - self.duration(rng)), end))
+        self._append_all(rng, rows)
+
+    def progress(self, rng: random.Random, old_now: int, new_now: int) -> list[int]:
+        """Everything running completes inside the window (its time moves forward)."""
+        if new_now <= old_now or not self.running:
+            return []
+        ends = self.window_stamps(rng, len(self.running), old_now, new_now)
+        rng.shuffle(ends)
+        done = self.running
+        for i, end in zip(done, ends, strict=True):
+            start = self.value(i, self.start_field)
+            end = max(end, start)
+            for name, value in self.outcome(rng, start, end).items():
+                self.set(i, name, value)
+            self.set(i, self.time_field or "", end)
+        self.running = []
+        return done
+
+
+_SOURCES = (("dashboard", 35), ("explore", 20), ("look", 10), ("api4", 15),
+            ("scheduled_task", 10), ("sql_runner", 3), ("alerts", 2),
+            ("pdt_regenerator", 5))  # fmt: skip
+_HISTORY_ERRORS = (
+    "Query timed out after 600 seconds",
+    "SQL Error: Column 'region' not found",
+    "Connection refused: thelook",
+    "Query killed by user",
+)
+
+
+class History(LifecycleExplore):
+    """system__activity / history: one row per query run; completed_time NULL while running."""
+
+    name = "history"
+    label = "History"
+    description = "Query runs: who ran which query, from where, how long it took"
+    time_field = "completed_time"
+    default_rows = 600
+    span_days = 90  # Looker prunes history after 90 days
+    mean_age_days = 15.0
+    queries = 300  # history.query_id values repeat: popular queries run again and again
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            *_timeframes("created"),
+            *_timeframes("completed"),
+            _dim("query_id", "number", "Query ID"),
+            _dim("user_id", "number", "User ID"),
+            _dim("source", "string"),
+            _dim("status", "string"),
+            _dim("result_source", "string"),
+            _dim("cache", "yesno", "Is Cached"),
+            _dim("runtime", "number", "Runtime in Seconds"),
+            _dim("dashboard_id", "number", "Dashboard ID"),
+            _dim("look_id", "number", "Look ID"),
+            _dim("message", "string"),
+            _dim("connection_name", "string"),
+        ]
+
+    def duration(self, rng: random.Random) -> int:
+        return rng.randint(60, 1800) if rng.random() < 0.03 else int(rng.expovariate(1 / 3))
+
+    def static_values(self, rng: random.Random) -> Row:
+        source = _pick(rng, _SOURCES)
+        dashboard = source == "dashboard" or (source == "scheduled_task" and rng.random() < 0.6)
+        return {
+            "query_id": 1 + int(self.queries * rng.random() ** 2),
+            "user_id": None if rng.random() < 0.03 else _user_id(rng),
+            "source": source,
+            "dashboard_id": rng.randint(1, 120) if dashboard else None,
+            "look_id": rng.randint(1, 150) if source == "look" else None,
+            "connection_name": rng.choice(_CONNECTIONS),
+        }
+
+    def open_values(self) -> Row:
+        return {
+            "status": "running",
+            "result_source": None,
+            "cache": False,
+            "runtime": None,
+            "message": None,
+        }
+
+    def outcome(self, rng: random.Random, start: int, end: int) -> Row:
+        status = _pick(rng, (("complete", 92), ("error", 6), ("killed", 2)))
+        source = _pick(rng, (("query", 70), ("cache", 25), ("pdt", 5)))
+        return {
+            "status": status,
+            "result_source": None if status == "killed" else source,
+            "cache": status == "complete" and source == "cache",
+            "runtime": round(end - start + rng.random(), 3),
+            "message": rng.choice(_HISTORY_ERRORS) if status != "complete" else None,
+        }
+
+
+_JOB_FAILURES = (
+    "SMTP error: mailbox unavailable",
+    "Webhook answered HTTP 500",
+    "Query timed out",
+    "S3 access denied",
+)
+_CRONTABS = ("0 6 * * *", "0 7 * * 1", "*/30 * * * *", "0 2 1 * *", None)
+
+
+class ScheduledJob(LifecycleExplore):
+    """system__activity / scheduled_plan: one row per scheduled job (one delivery run).
+
+    The explore's base view is scheduled_job; scheduled_plan.* fields come from a join.
+    """
+
+    name = "scheduled_plan"
+    view = "scheduled_job"
+    label = "Scheduled Plan"
+    description = "Schedule deliveries: each run of each scheduled plan, and its outcome"
+    time_field = "finalized_time"
+    default_rows = 200
+    new_share = 0.25
+    span_days = 90
+    mean_age_days = 25.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            *_timeframes("created"),
+            *_timeframes("finalized"),
+            _dim("status", "string"),
+            _dim("status_detail", "string"),
+            _dim("scheduled_plan_id", "number", "Scheduled Plan ID"),
+            _dim("user_id", "number", "User ID"),
+            _dim("scheduled_plan.id", "number", "ID", view="scheduled_plan"),
+            _dim("scheduled_plan.name", "string", "Name", view="scheduled_plan"),
+            _dim("scheduled_plan.crontab", "string", "Crontab", view="scheduled_plan"),
+        ]
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        self.plans = [
+            (plan_id, f"{_title(rng)} ({rng.choice(('daily', 'weekly', 'monthly'))})",
+             rng.choice(_CRONTABS), _user_id(rng))
+            for plan_id in range(1, max(3, n // 10) + 1)
+        ]  # fmt: skip
+        super().generate(n, rng)
+
+    def duration(self, rng: random.Random) -> int:
+        return rng.randint(5, 600)
+
+    def static_values(self, rng: random.Random) -> Row:
+        plan_id, name, crontab, owner = rng.choice(self.plans)
+        return {
+            "scheduled_plan_id": plan_id,
+            "user_id": owner,
+            "scheduled_plan.id": plan_id,
+            "scheduled_plan.name": name,
+            "scheduled_plan.crontab": crontab,
+        }
+
+    def open_values(self) -> Row:
+        return {"status": "running", "status_detail": None}
+
+    def outcome(self, rng: random.Random, start: int, end: int) -> Row:
+        status = _pick(rng, (("success", 85), ("failure", 10), ("skipped", 5)))
+        detail = rng.choice(_JOB_FAILURES) if status == "failure" else None
+        return {"status": status, "status_detail": detail}
+
+
+# --- append-only logs ----------------------------------------------------------------------------
+
+
+class Query(GeneratedExplore):
+    """system__activity / query: query definitions; immutable once created."""
+
+    name = "query"
+    label = "Query"
+    description = "Query definitions (model, explore, fields, filters) referenced by history"
+    time_field = "created_time"
+    default_rows = 300
+    new_share = 0.5
+    span_days = 365
+    mean_age_days = 60.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            *_timeframes("created"),
+            _dim("model", "string"),
+            _dim("view", "string", "Explore"),
+            _dim("fields", "string"),
+            _dim("filters", "string"),
+            _dim("sorts", "string"),
+            _dim("limit", "string"),
+            _dim("slug", "string"),
+            _dim("dynamic_fields", "string"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        model, explore, fields = rng.choice(_EXPLORE_FIELDS)
+        chosen = rng.sample(fields, rng.randint(1, len(fields)))
+        filters = None if rng.random() < 0.4 else {chosen[0]: rng.choice(("NOT NULL", ">10", "CA"))}
+        return {
+            "id": self.next_id(rng),
+            "created_time": stamp,
+            "model": model,
+            "view": explore,
+            "fields": json.dumps(chosen),
+            "filters": None if filters is None else json.dumps(filters),
+            "sorts": None if rng.random() < 0.5 else json.dumps([f"{chosen[0]} desc"]),
+            "limit": rng.choice(("500", "5000", "-1", None)),
+            "slug": "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22)),
+            "dynamic_fields": None if rng.random() < 0.9 else '[{"table_calculation": "pct"}]',
+        }
+
+
+_EVENTS = (
+    ("login", "auth", 30), ("logout", "auth", 8), ("login_failed", "auth", 3),
+    ("create_dashboard", "content", 4), ("update_dashboard", "content", 10),
+    ("delete_dashboard", "content", 1), ("create_look", "content", 3),
+    ("update_look", "content", 5), ("delete_look", "content", 1),
+    ("create_user", "admin", 2), ("update_user", "admin", 2), ("update_role", "admin", 1),
+    ("create_api3_key", "admin", 1), ("update_setting", "admin", 1),
+    ("create_scheduled_plan", "schedule", 3), ("run_scheduled_plan", "schedule", 10),
+)  # fmt: skip
+
+
+class Event(GeneratedExplore):
+    """system__activity / event: logins, content and admin changes; append-only."""
+
+    name = "event"
+    label = "Event"
+    description = "User and system events (logins, content changes, admin actions)"
+    time_field = "created_time"
+    default_rows = 400
+    span_days = 180
+    mean_age_days = 30.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            _dim("name", "string"),
+            _dim("category", "string"),
+            *_timeframes("created"),
+            _dim("user_id", "number", "User ID"),
+            _dim("sudo_user_id", "number", "Sudo User ID"),
+            _dim("is_admin", "yesno"),
+            _dim("is_api_call", "yesno", "Is API Call"),
+            _dim("is_looker_employee", "yesno"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        name, category, _ = rng.choices(_EVENTS, [w for *_, w in _EVENTS])[0]
+        system = category == "schedule" and rng.random() < 0.5
+        return {
+            "id": self.next_id(rng),
+            "name": name,
+            "category": category,
+            "created_time": stamp,
+            "user_id": None if system else _user_id(rng),
+            "sudo_user_id": _user_id(rng) if rng.random() < 0.03 else None,
+            "is_admin": category == "admin" or rng.random() < 0.05,
+            "is_api_call": rng.random() < 0.2,
+            "is_looker_employee": rng.random() < 0.01,
+        }
+
+
+_ATTRIBUTES = {
+    "auth": ("ip_address", "user_agent", "login_type"),
+    "content": ("content_id", "title", "folder_id"),
+    "admin": ("target_user_id", "role_id", "setting_name", "old_value", "new_value"),
+    "schedule": ("scheduled_plan_id", "destination"),
+}
+
+
+class EventAttribute(GeneratedExplore):
+    """system__activity / event_attribute: name/value pairs of events; event.* is joined.
+
+    Attributes are written with their event and never change; `event.created_time` (a joined
+    field) is this explore's time. A row belongs to its event: same time, ids in event order.
+    """
+
+    name = "event_attribute"
+    label = "Event Attribute"
+    description = "Attributes (name, value) of each event"
+    time_field = "event.created_time"
+    default_rows = 1000
+    requires = ("event",)
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            _dim("event_id", "number", "Event ID"),
+            _dim("name", "string"),
+            _dim("value", "string"),
+            _dim("event.id", "number", "ID", view="event"),
+            _dim("event.name", "string", "Name", view="event"),
+            *_timeframes("created", view="event"),
+        ]
+
+    @property
+    def events(self) -> GeneratedExplore:
+        events = self.deps["event"]
+        assert isinstance(events, GeneratedExplore)
+        return events
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        events = self.events
+        counts = [0] * events.n
+        for _ in range(n if events.n else 0):
+            counts[rng.randrange(events.n)] += 1
+        self.per_event = n / events.n if events.n else 2.5
+        for e, count in enumerate(counts):
+            self._attributes(rng, e, count)
+        self.seen_events = events.n
+
+    def _attributes(self, rng: random.Random, e: int, count: int) -> None:
+        events = self.events
+        category = events.value(e, "category")
+        names = _ATTRIBUTES.get(category, ("detail",))
+        for k in range(count):
+            name = names[k % len(names)]
+            value = None if rng.random() < 0.05 else f"{name}-{rng.randint(1, 9999)}"
+            self.append(
+                {
+                    "id": self.next_id(rng),
+                    "event_id": events.pk[e],
+                    "name": name,
+                    "value": value,
+                    "event.id": events.pk[e],
+                    "event.name": events.value(e, "name"),
+                    "event.created_time": events.value(e, "created_time"),
+                }
+            )
+
+    def advance(
+        self, old_now: int, new_now: int, new_rows: int, touched_rows: int, rng: random.Random
+    ) -> None:
+        """Attributes for the events added since the last advance (events move first)."""
+        start = self.n
+        whole, fraction = divmod(self.per_event, 1)
+        for e in range(self.seen_events, self.events.n):
+            self._attributes(rng, e, int(whole) + (rng.random() < fraction))
+        self.seen_events = self.events.n
+        self.fill_added(start)
+        self.resort_moved(list(range(start, self.n)))
+
+
+_PDT_CHECK = "trigger datagroup check"
+
+
+class PdtEventLog(GeneratedExplore):
+    """system__activity / pdt_event_log: PDT builds; no id, duplicate-looking rows, ties.
+
+    Rows come in transactions (`tid`) of several actions at the same or nearby seconds.
+    Datagroup checks repeat the same action for the same PDT at the same second: such rows
+    differ only in `sequence` (their position in the transaction). Append-only.
+    """
+
+    name = "pdt_event_log"
+    label = "PDT Event Log"
+    description = "Persistent derived table events: builds, regenerations, drops, checks"
+    time_field = "created_time"
+    pk_field = "id"  # not a field of this explore: rows have no unique id
+    default_rows = 400
+    new_share = 0.5
+    span_days = 90
+    mean_age_days = 20.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            *_timeframes("created"),
+            _dim("action", "string"),
+            _dim("action_data", "string"),
+            _dim("connection", "string"),
+            _dim("model_name", "string"),
+            _dim("view_name", "string"),
+            _dim("tablename", "string"),
+            _dim("hash", "string"),
+            _dim("tid", "string", "Transaction ID"),
+            _dim("sequence", "number"),
+        ]
+
+    def _transaction(self, rng: random.Random, stamp: int, now: int) -> list[Row]:
+        model, view, connection = rng.choice(_PDTS)
+        tid = _hex(rng, 12)
+        kind = _pick(rng, (("check", 40), ("regenerate", 50), ("drop", 10)))
+        digest = _hex(rng, 32)
+        table = f"LR${digest[:5]}_{view}"
+        actions: list[tuple[str, int, str | None, str | None, str | None]]
+        if kind == "check":
+            actions = [(_PDT_CHECK, 0, None, None, None)] * rng.randint(2, 4)
+        elif kind == "drop":
+            actions = [("drop", 0, table, digest, '{"reason": "expired"}')]
+        else:
+            took = rng.randint(1, 120)
+            ok = rng.random() < 0.9
+            rows = f'{{"rows": {rng.randint(10, 10**6)}}}'
+            actions = [
+                ("regenerate begin", 0, None, digest, None),
+                ("create begin", 0, table, digest, None),
+                ("create complete" if ok else "create failed", took, table, digest,
+                 rows if ok else '{"error": "SQL Error: disk full"}'),
+                ("regenerate end", took, None, digest, None),
+            ]  # fmt: skip
+        return [
+            {
+                "created_time": min(stamp + offset, now),
+                "action": action,
+                "action_data": data,
+                "connection": connection,
+                "model_name": model,
+                "view_name": view,
+                "tablename": tablename,
+                "hash": digest_value,
+                "tid": tid,
+                "sequence": seq,
+            }
+            for seq, (action, offset, tablename, digest_value, data) in enumerate(actions, 1)
+        ]
+
+    def _fill(
+        self, rng: random.Random, n: int, stamps: Callable[[int], list[int]], now: int
+    ) -> None:
+        """Append n rows: transactions of about 2.6 rows at times from `stamps(count)`."""
+        rows: list[Row] = []
+        while len(rows) < n:
+            for stamp in stamps(max(1, round((n - len(rows)) / 2.6))):
+                rows.extend(self._transaction(rng, stamp, now))
+        for row in rows[:n]:
+            self.append(row)
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        self._fill(rng, n, lambda k: self.build_stamps(rng, k), self.config.now)
+
+    def append_new(self, rng: random.Random, k: int, old_now: int, new_now: int) -> None:
+        self._fill(rng, k, lambda m: self.window_stamps(rng, m, old_now, new_now), new_now)
+
+
+# --- entity tables: full-table streams ---------------------------------------------------------
+
+
+class User(GeneratedExplore):
+    """system__activity / user: accounts; edited and disabled in place (no update time)."""
+
+    name = "user"
+    label = "User"
+    description = "Looker users"
+    default_rows = 60
+    new_share = 0.05
+    touch_share = 0.1
+    span_days = 3 * 365
+    mean_age_days = 365.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            _dim("first_name", "string"),
+            _dim("last_name", "string"),
+            _dim("name", "string"),
+            _dim("email", "string"),
+            *_timeframes("created"),
+            _dim("is_disabled", "yesno"),
+            _dim("locale", "string"),
+            _dim("home_folder_id", "string", "Home Folder ID"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        uid = self.next_id(rng)
+        embed = rng.random() < 0.1  # embed users: no email, no name of their own
+        first, last = (None, None) if embed else (rng.choice(_FIRST), rng.choice(_LAST))
+        return {
+            "id": uid,
+            "first_name": first,
+            "last_name": last,
+            "name": f"Embed User {uid}" if embed else f"{first} {last}",
+            "email": None if embed else f"{first}.{last}{uid}@example.com".lower(),
+            "created_time": stamp,
+            "is_disabled": rng.random() < 0.08,
+            "locale": _pick(rng, _LOCALES),
+            "home_folder_id": None if embed else str(1000 + uid),
+        }
+
+    def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
+        for i in rng.sample(range(self.n), min(k, self.n)):
+            if rng.random() < 0.5:
+                self.set(i, "is_disabled", not self.value(i, "is_disabled"))
+            elif self.value(i, "last_name") is not None:
+                last = rng.choice(_LAST)
+                self.set(i, "last_name", last)
+                self.set(i, "name", f"{self.value(i, 'first_name')} {last}")
+            else:
+                self.set(i, "locale", _pick(rng, _LOCALES))
+        return []
+
+
+class _Content(GeneratedExplore):
+    """Dashboards and Looks: titled, foldered, soft-deleted in place."""
+
+    new_share = 0.1
+    touch_share = 0.2
+    span_days = 3 * 365
+    mean_age_days = 300.0
+
+    def common_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            _dim("title", "string"),
+            _dim("description", "string"),
+            *_timeframes("created"),
+            _dim("deleted", "yesno", "Is Deleted"),
+            _dim("deleted_time", "date_time", group="deleted"),
+            _dim("user_id", "number", "User ID"),
+            _dim("folder_id", "number", "Folder ID"),
+        ]
+
+    def common_values(self, rng: random.Random, stamp: int, now: int) -> Row:
+        deleted = rng.random() < 0.07
+        return {
+            "id": self.next_id(rng),
+            "title": _title(rng),
+            "description": None
+            if rng.random() < 0.6
+            else f"Owned by the {rng.choice(_TOPICS)} team",
+            "created_time": stamp,
+            "deleted": deleted,
+            "deleted_time": rng.randint(stamp, now) if deleted else None,
+            "user_id": None if rng.random() < 0.05 else _user_id(rng),
+            "folder_id": rng.randint(1, 40),
+        }
+
+    def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
+        lo = old_now + 1 if new_now > old_now else new_now
+        for i in rng.sample(range(self.n), min(k, self.n)):
+            roll = rng.random()
+            if roll < 0.2 and not self.value(i, "deleted"):
+                self.set(i, "deleted", True)
+                self.set(i, "deleted_time", rng.randint(lo, new_now))
+            elif roll < 0.3 and self.value(i, "deleted"):
+                self.set(i, "deleted", False)  # restored from the trash
+                self.set(i, "deleted_time", None)
+            elif roll < 0.5:
+                self.set(i, "folder_id", rng.randint(1, 40))
+            else:
+                self.set(i, "title", _title(rng))
+        return []
+
+
+class Dashboard(_Content):
+    """system__activity / dashboard: user-defined dashboards."""
+
+    name = "dashboard"
+    label = "Dashboard"
+    description = "User-defined dashboards"
+    default_rows = 120
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            *self.common_fields(),
+            _dim("hidden", "yesno", "Is Hidden"),
+            _dim("refresh_interval", "string"),
+            _dim("query_timezone", "string"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        row = self.common_values(rng, stamp, now)
+        row["hidden"] = rng.random() < 0.05
+        row["refresh_interval"] = (
+            None if rng.random() < 0.85 else rng.choice(("15 minutes", "1 hour"))
+        )
+        row["query_timezone"] = None if rng.random() < 0.7 else rng.choice(("UTC", "Europe/Berlin"))
+        return row
+
+
+class Look(_Content):
+    """system__activity / look: saved Looks."""
+
+    name = "look"
+    label = "Look"
+    description = "Saved Looks"
+    default_rows = 150
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            *self.common_fields(),
+            _dim("public", "yesno", "Is Public"),
+            _dim("query_id", "number", "Query ID"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        row = self.common_values(rng, stamp, now)
+        row["public"] = rng.random() < 0.03
+        row["query_id"] = rng.randint(1, 300)
+        return row
+
+
+# --- another model -------------------------------------------------------------------------------
+
+_STATES = (("California", 20), ("Texas", 12), ("New York", 10), ("Bavaria", 5), (None, 3))
+
+
+class OrderItems(GeneratedExplore):
+    """thelook / order_items: a business explore (not System Activity), users.* joined."""
+
+    model = "thelook"
+    name = "order_items"
+    label = "Order Items"
+    description = "Order lines of the demo e-commerce model"
+    time_field = "created_time"
+    default_rows = 300
+    new_share = 0.5
+    span_days = 365
+    mean_age_days = 90.0
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            _dim("id", "number", "ID", pk=True),
+            _dim("order_id", "number", "Order ID"),
+            _dim("user_id", "number", "User ID"),
+            _dim("status", "string"),
+            _dim("sale_price", "number"),
+            *_timeframes("created"),
+            _dim("returned_time", "date_time", group="returned"),
+            _dim("users.state", "string", "State", view="users"),
+            _dim("users.country", "string", "Country", view="users"),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        status = _pick(
+            rng, (("Complete", 60), ("Shipped", 20), ("Processing", 12), ("Returned", 8))
+        )
+        state = _pick(rng, _STATES)
+        return {
+            "id": self.next_id(rng),
+            "order_id": 1 + self.n // 2,
+            "user_id": _user_id(rng, 5000),
+            "status": status,
+            "sale_price": round(rng.uniform(2, 400), 2),
+            "created_time": stamp,
+            "returned_time": min(now, stamp + rng.randint(DAY, 30 * DAY))
+            if status == "Returned"
+            else None,
+            "users.state": state,
+            "users.country": None
+            if state is None
+            else ("Germany" if state == "Bavaria" else "USA"),
+        }
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+ACTIVITY_EXPLORES: dict[str, type[GeneratedExplore]] = {
+    cls.name: cls
+    for cls in (
+        History,
+        Query,
+        Event,
+        EventAttribute,
+        ScheduledJob,
+        PdtEventLog,
+        User,
+        Dashboard,
+        Look,
+        OrderItems,
+    )
+}
+
+
+def requested_sizes(request: ExploreRequest) -> dict[str, int | None]:
+    """`explores=` of LookerSimulator as {explore name: rows, None for the default size}."""
+    if request is None:
+        return {}
+    if isinstance(request, str):
+        if request == "all":
+            return dict.fromkeys(ACTIVITY_EXPLORES)
+        request = [name.strip() for name in request.split(",") if name.strip()]
+    sizes = dict(request) if isinstance(request, Mapping) else dict.fromkeys(request)
+    sizes.pop("content_usage", None)  # always served
+    unknown = sorted(set(sizes) - set(ACTIVITY_EXPLORES))
+    if unknown:
+        known = ", ".join(ACTIVITY_EXPLORES)
+        raise ValueError(f"unknown explore(s) {', '.join(unknown)}; known: {known}")
+    return sizes
+
+
+def build_explores(
+    config: DataConfig, request: ExploreRequest
+) -> tuple[list[Explore], list[Explore]]:
+    """(explores to serve, every explore to advance in dependency order)."""
+    sizes = requested_sizes(request)
+    built: dict[str, Explore] = {}
+    moving: list[Explore] = []
+
+    def build(name: str) -> Explore:
+        if name not in built:
+            kind = ACTIVITY_EXPLORES[name]
+            deps = {dep: build(dep) for dep in kind.requires}
+            built[name] = kind(config, sizes.get(name), deps)
+            moving.append(built[name])
+        return built[name]
+
+    for name in ACTIVITY_EXPLORES:
+        if name in sizes:
+            build(name)
+    return [built[name] for name in built if name in sizes], moving

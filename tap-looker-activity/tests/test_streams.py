@@ -1,0 +1,434 @@
+"""Every stream, the same completeness and incremental tests; the `explores` setting; the
+pdt_event_log surrogate key. Through the real tap executable, against the simulator.
+
+Each test selects one stream in a catalog (the others would cost queries of their own) and
+compares the records with the simulator's truth for that explore.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import typing as t
+from collections import Counter
+
+import pytest
+from looker_simulator import LookerSimulator
+
+from tap_looker_activity.client import (
+    LookerExploreFullTableStream,
+    keyset_filter_expression,
+    surrogate_key,
+)
+from tap_looker_activity.lookml import (
+    SURROGATE_KEY,
+    Dimension,
+    ExploreDefinition,
+    column_name,
+    is_relative_to_now,
+)
+from tap_looker_activity.streams import STREAM_TYPES
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
+from tests.singer_run import TapRun, run_tap
+
+DEFINITIONS = {st.definition.stream_name: st.definition for st in STREAM_TYPES}
+STREAMS = list(DEFINITIONS)
+FULL_TABLE = {
+    st.definition.stream_name for st in STREAM_TYPES if issubclass(st, LookerExploreFullTableStream)
+}
+# Explores whose existing rows change (counters grow, runs complete, entities are edited).
+CHANGE_IN_PLACE = {"content_usage", "history", "scheduled_job", "user", "dashboard", "look"}
+
+Key = tuple[t.Any, ...]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def simulator_for(make_simulator, stream: str, rows: int, **kwargs: t.Any) -> LookerSimulator:
+    """A simulator whose explore behind `stream` has `rows` rows (content_usage: 10)."""
+    explore = DEFINITIONS[stream].explore
+    if explore == "content_usage":
+        return make_simulator(rows=rows, **kwargs)
+    return make_simulator(rows=10, explores={explore: rows}, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def discovered() -> dict[str, t.Any]:
+    """The catalog of a real --discover (live metadata of every explore)."""
+    with LookerSimulator(
+        rows=10, explores="all", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    ) as sim:
+        return json.loads(run_tap(tap_config(sim), args=("--discover",)).stdout)
+
+
+def only(catalog: dict[str, t.Any], stream: str) -> dict[str, t.Any]:
+    """The catalog with exactly one stream selected."""
+    catalog = copy.deepcopy(catalog)
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if not md["breadcrumb"]:
+                md["metadata"]["selected"] = entry["tap_stream_id"] == stream
+    return catalog
+
+
+def run_stream(
+    sim: LookerSimulator,
+    catalog: dict[str, t.Any],
+    stream: str,
+    state: dict[str, t.Any] | None = None,
+    **config: t.Any,
+) -> TapRun:
+    run = run_tap(tap_config(sim, **config), catalog=only(catalog, stream), state=state)
+    assert set(run.records) <= {stream}
+    return run
+
+
+def key_of(record: dict[str, t.Any], stream: str) -> Key:
+    return tuple(record[k] for k in DEFINITIONS[stream].primary_keys)
+
+
+def expected_records(sim: LookerSimulator, stream: str) -> dict[Key, dict[str, t.Any]]:
+    """The simulator's truth as the stream must emit it, by primary key.
+
+    Base-view dimensions by bare name (none relative to now), declared joined fields as
+    <view>_<field>, times as RFC 3339 UTC, yes/no as booleans; rows whose replication key
+    is still NULL (a running query or job) are not extracted yet.
+    """
+    definition = DEFINITIONS[stream]
+    explore = sim.explore(definition.explore)
+    joined = dict(definition.joined_fields)
+    types = {f.name: f.looker_type for f in explore.dimensions()}
+    expected = {}
+    for row in sim.truth(definition.explore):
+        record: dict[str, t.Any] = {}
+        for name, raw in row.items():
+            value = raw
+            if "." in name:
+                if name not in joined:
+                    continue
+                prop = joined[name]
+            else:
+                prop = column_name(name)
+                if is_relative_to_now(prop):
+                    continue
+            if value is not None and types[name] == "date_time":
+                value = value.replace(" ", "T") + "+00:00"
+            elif value is not None and types[name] == "yesno":
+                value = value == "Yes"
+            record[prop] = value
+        if definition.replication_key and record[definition.replication_key] is None:
+            continue
+        if definition.surrogate_key_fields:
+            record[SURROGATE_KEY] = surrogate_key(record, definition.surrogate_key_fields)
+        expected[key_of(record, stream)] = record
+    return expected
+
+
+def by_key(run: TapRun, stream: str) -> dict[Key, dict[str, t.Any]]:
+    records = run.records.get(stream, [])
+    keys = [key_of(r, stream) for r in records]
+    duplicated = [k for k, n in Counter(keys).items() if n > 1]
+    assert not duplicated, f"rows emitted twice in one run: {duplicated[:5]}"
+    return dict(zip(keys, records, strict=True))
+
+
+def queries(sim: LookerSimulator) -> int:
+    return sim.stats()["query"]
+
+
+# --- every stream ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_initial_load_is_complete_and_typed(make_simulator, discovered, stream: str) -> None:
+    definition = DEFINITIONS[stream]
+    sim = simulator_for(make_simulator, stream, 1_234, seed=11)
+    run = run_stream(sim, discovered, stream, page_size=500)
+
+    expected = expected_records(sim, stream)
+    assert by_key(run, stream) == expected
+    # Pages of 500; the page after a full last page proves the end.
+    assert queries(sim) == len(expected) // 500 + 1
+
+    schema = run.schemas[stream]
+    assert schema["key_properties"] == list(definition.primary_keys)
+    props = schema["schema"]["properties"]
+    assert set(props) == set(next(iter(expected.values())))
+    if stream in FULL_TABLE:
+        assert not schema.get("bookmark_properties")
+        assert run.final_state["bookmarks"].get(stream, {}).get("replication_key_value") is None
+    else:
+        rk = definition.replication_key
+        assert schema["bookmark_properties"] == [rk]
+        assert props[rk]["format"] == "date-time"
+        assert run.bookmark(stream) == max(r[rk] for r in expected.values())
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_rerun_without_changes_costs_one_query(make_simulator, discovered, stream: str) -> None:
+    # A full-table stream re-reads everything: one query while it fits in one page.
+    rows, page_size = (250, 300) if stream in FULL_TABLE else (800, 300)
+    sim = simulator_for(make_simulator, stream, rows, seed=5)
+    first = run_stream(sim, discovered, stream, page_size=page_size)
+    sim.reset_stats()
+
+    second = run_stream(sim, discovered, stream, state=first.final_state, page_size=page_size)
+
+    assert queries(sim) == 1
+    if stream in FULL_TABLE:
+        assert by_key(second, stream) == by_key(first, stream)
+        return
+    rk = DEFINITIONS[stream].replication_key
+    bookmark = first.bookmark(stream)
+    # Looker's "after" is inclusive: only the rows at the bookmark come again.
+    assert second.records[stream]
+    assert {r[rk] for r in second.records[stream]} == {bookmark}
+    assert second.bookmark(stream) == bookmark
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_new_and_updated_rows_are_emitted_again(make_simulator, discovered, stream: str) -> None:
+    definition = DEFINITIONS[stream]
+    sim = simulator_for(make_simulator, stream, 2_000, seed=21)
+    first = run_stream(sim, discovered, stream, page_size=400)
+    before = expected_records(sim, stream)
+    pk_field = definition.primary_keys[0]
+    raw_before = {r.get(pk_field): r for r in sim.truth(definition.explore)}
+
+    sim.advance(seconds=3_600, new_rows=150, touched_rows=90)
+    after = expected_records(sim, stream)
+    changed = {k for k, row in after.items() if before.get(k) != row}
+    assert len(changed) >= 5
+    if stream in CHANGE_IN_PLACE:
+        raw_after = {r[pk_field]: r for r in sim.truth(definition.explore)}
+        in_place = [k for k, row in raw_before.items() if raw_after[k] != row]
+        assert in_place, "the simulator should have changed existing rows"
+
+    second = run_stream(sim, discovered, stream, state=first.final_state, page_size=400)
+    emitted = by_key(second, stream)
+    assert changed <= set(emitted)
+    for key in changed:
+        assert emitted[key] == after[key]
+    # Upserting both runs in order converges to the new truth.
+    merged = {**by_key(first, stream), **emitted}
+    assert merged == after
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_ties_larger_than_a_page_cross_page_boundaries(
+    make_simulator, discovered, stream: str
+) -> None:
+    page_size = 100
+    # Full-table streams have no ties to cross (their keyset is the primary key): fewer rows.
+    rows = 1_000 if stream in FULL_TABLE else 3_000
+    sim = simulator_for(make_simulator, stream, rows, seed=3, tie_group=250)
+    expected = expected_records(sim, stream)
+    rk = DEFINITIONS[stream].replication_key
+    if rk:
+        ties = Counter(r[rk] for r in expected.values())
+        assert max(ties.values()) > page_size, "the simulator must produce big ties"
+
+    run = run_stream(sim, discovered, stream, page_size=page_size)
+
+    assert by_key(run, stream) == expected
+    assert queries(sim) == len(expected) // page_size + 1
+    if rk:
+        times = [r[rk] for r in run.records[stream]]
+        assert times == sorted(times)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_rows_above_lookers_silent_cap_all_arrive(make_simulator, discovered, stream: str) -> None:
+    sim = simulator_for(make_simulator, stream, 6_000, seed=12)
+    run = run_stream(sim, discovered, stream, page_size=5_000)
+
+    expected = expected_records(sim, stream)
+    assert len(expected) > 5_000
+    assert set(by_key(run, stream)) == set(expected)
+    assert queries(sim) == len(expected) // 5_000 + 1
+    # Every query carried an explicit limit: none fell under the silent 5,000-row cap.
+    assert all(q["body"]["limit"] == "5000" for q in sim.stats()["queries"])
+
+
+def test_only_content_usage_is_selected_without_a_catalog(make_simulator) -> None:
+    sim = make_simulator(rows=40, seed=1, explores="all")
+    run = run_tap(tap_config(sim))
+
+    assert set(run.records) == {"content_usage"}
+    assert queries(sim) == 1
+    # Streams this run does not sync cost no metadata call either.
+    assert sim.stats()["explore"] == 1
+
+
+def test_unselected_streams_missing_from_looker_do_not_matter(make_simulator, discovered) -> None:
+    sim = make_simulator(rows=40, seed=1, explores=["history"])  # no event, user, ...
+    run = run_stream(sim, discovered, "history")
+
+    assert by_key(run, "history") == expected_records(sim, "history")
+
+
+# --- pdt_event_log: surrogate key --------------------------------------------------------------
+
+
+def test_pdt_event_log_surrogate_key_is_deterministic_and_unique(
+    make_simulator, discovered
+) -> None:
+    fields = DEFINITIONS["pdt_event_log"].surrogate_key_fields
+    sim = simulator_for(make_simulator, "pdt_event_log", 1_500, seed=31)
+    first = run_stream(sim, discovered, "pdt_event_log", page_size=200)
+    second = run_stream(sim, discovered, "pdt_event_log", page_size=350)
+
+    records = first.records["pdt_event_log"]
+    assert len(records) == sim.row_count("pdt_event_log")
+    # The same rows get the same keys, whatever the paging.
+    assert by_key(first, "pdt_event_log") == by_key(second, "pdt_event_log")
+    # One key per distinct row: no two rows share one, and all differ from each other.
+    natural = {tuple(r[f] for f in fields) for r in records}
+    assert len({r[SURROGATE_KEY] for r in records}) == len(natural) == len(records)
+    # Duplicate-looking rows (same action, PDT, second and transaction) are told apart.
+    looks_alike = Counter((r["created_time"], r["action"], r["tid"]) for r in records)
+    assert max(looks_alike.values()) > 1
+    # Exactly as documented: sha256 of the sorted, compact, UTF-8 JSON of the key fields.
+    for record in records[:50]:
+        canonical = json.dumps(
+            {f: record[f] for f in fields},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        assert record[SURROGATE_KEY] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert first.schemas["pdt_event_log"]["key_properties"] == [SURROGATE_KEY]
+
+
+def test_surrogate_key_does_not_depend_on_the_query_timezone(make_simulator, discovered) -> None:
+    sim = simulator_for(make_simulator, "pdt_event_log", 300, seed=32)
+    utc = run_stream(sim, discovered, "pdt_event_log")
+    tokyo = run_stream(sim, discovered, "pdt_event_log", query_timezone="Asia/Tokyo")
+
+    assert {r[SURROGATE_KEY] for r in utc.records["pdt_event_log"]} == {
+        r[SURROGATE_KEY] for r in tokyo.records["pdt_event_log"]
+    }
+
+
+def test_keyset_over_nullable_natural_fields() -> None:
+    t_dim = Dimension("log.created_time", "created_time", "date_time", "date-time")
+    a_dim = Dimension("log.tablename", "tablename", "string", "string")
+    n_dim = Dimension("log.sequence", "sequence", "number", "integer")
+    expression = keyset_filter_expression([t_dim, a_dim, n_dim], ["2024-01-31 10:00:05", None, 3])
+    when = "date_time(2024, 1, 31, 10, 0, 5)"
+    assert expression == (
+        f"${{log.created_time}} > {when} OR (${{log.created_time}} = {when} AND "
+        "(NOT is_null(${log.tablename}) OR (is_null(${log.tablename}) AND "
+        "${log.sequence} > 3)))"
+    )
+
+
+# --- the explores setting ----------------------------------------------------------------------
+
+ORDERS = {
+    "name": "orders",
+    "model": "thelook",
+    "explore": "order_items",
+    "fields": ["id", "order_items.status", "sale_price", "created_time", "users.state"],
+    "primary_keys": ["id"],
+    "replication_key": "order_items.created_time",
+}
+ORDERS_FULL = {"name": "orders_full", "model": "thelook", "explore": "order_items"}
+
+
+def test_explores_setting_adds_an_explore_of_another_model(make_simulator) -> None:
+    sim = make_simulator(rows=20, seed=41, explores={"order_items": 700})
+    explores = [ORDERS, {**ORDERS_FULL, "fields": "*", "primary_keys": ["order_items.id"]}]
+    config = tap_config(sim, page_size=300, explores=explores)
+
+    run = run_tap(config)  # configured explores are selected without a catalog
+
+    truth = sim.truth("order_items")
+    orders = {r["id"]: r for r in run.records["orders"]}
+    assert orders == {
+        row["id"]: {
+            "id": row["id"],
+            "status": row["status"],
+            "sale_price": row["sale_price"],
+            "created_time": row["created_time"].replace(" ", "T") + "+00:00",
+            "users_state": row["users.state"],
+        }
+        for row in truth
+    }
+    assert run.bookmark("orders") == max(r["created_time"] for r in orders.values())
+    assert run.schemas["orders"]["bookmark_properties"] == ["created_time"]
+    # "*": every dimension of the base view, no joined ones; no replication key: full table.
+    full = {r["id"]: r for r in run.records["orders_full"]}
+    assert len(full) == len(truth)
+    assert set(run.schemas["orders_full"]["schema"]["properties"]) == {
+        "id", "order_id", "user_id", "status", "sale_price", "created_time", "created_date",
+        "returned_time",
+    }  # fmt: skip
+    assert not run.schemas["orders_full"].get("bookmark_properties")
+    # content_usage (1), orders (700 rows / 300) and orders_full (the same) queries.
+    assert queries(sim) == 1 + 3 + 3
+
+    sim.advance(seconds=600, new_rows=60)
+    sim.reset_stats()
+    rerun = run_tap(config, state=run.final_state)
+    new = {r["id"] for r in rerun.records["orders"]}
+    assert {row["id"] for row in sim.truth("order_items")} - set(orders) <= new
+    assert len(rerun.records["orders_full"]) == sim.row_count("order_items")
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragments"),
+    [
+        (
+            {"name": "nope", "model": "no_such_model", "explore": "orders", "primary_keys": ["id"]},
+            ["explores: stream nope", "'no_such_model'", "'orders'", "404"],
+        ),
+        (
+            {**ORDERS, "fields": ["id", "shipping_cost"]},
+            ["explores: stream orders", "thelook/order_items", "shipping_cost"],
+        ),
+        ({**ORDERS, "name": "history"}, ["explores[0] (history)", "already exists"]),
+        ({**ORDERS, "name": "bad name"}, ["explores[0] (bad name)", "letters"]),
+        ({**ORDERS, "primary_keys": []}, ["explores[0] (orders)", "primary_keys"]),
+    ],
+)
+def test_unusable_configured_explores_fail_with_one_line(
+    make_simulator, entry: dict[str, t.Any], fragments: list[str]
+) -> None:
+    sim = make_simulator(rows=5, seed=1, explores={"order_items": 10})
+    run = run_tap(tap_config(sim, explores=[entry]), check=False)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("tap-looker-activity: error: "), last
+    for fragment in fragments:
+        assert fragment in last, last
+    assert not run.records
+
+
+def test_explore_definition_from_setting() -> None:
+    definition = ExploreDefinition.from_setting(
+        {
+            "name": "attrs",
+            "model": "system__activity",
+            "explore": "event_attribute",
+            "fields": ["event_attribute.name", "value"],
+            "primary_keys": ["event_attribute.id"],
+            "replication_key": "event.created_time",
+        }
+    )
+    assert definition.primary_keys == ("id",)
+    assert definition.replication_key == "event_created_time"
+    assert definition.joined_fields == (("event.created_time", "event_created_time"),)
+    assert definition.fields == ("name", "value", "event_created_time", "id")
+    assert definition.configured
+
+    pdt = ExploreDefinition.from_setting(
+        {"name": "p", "model": "m", "explore": "e", "surrogate_key_fields": ["a", "e.b"]}
+    )
+    assert pdt.primary_keys == (SURROGATE_KEY,)
+    assert pdt.surrogate_key_fields == ("a", "b")
+    assert pdt.replication_key is None
