@@ -35,7 +35,7 @@ $(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-s
 	$(BIN)/python tests/harness/install_duckdb_extensions.py
 	touch $@
 
-$(PLUGINS_STAMP): $(STAMP) meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt
+$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt
 	$(BIN)/meltano install
 	mkdir -p .meltano && touch $@
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from typing_extensions import override
 
 from tap_looker_activity.errors import LookerActivityError, LookerConfigError
@@ -33,6 +34,9 @@ class TapLookerActivity(Tap):
     """Singer tap for Looker's System Activity model."""
 
     name = "tap-looker-activity"
+    # msgspec serializes RECORD messages about twice as fast as the default writer; with it
+    # the tap reaches >= 80% of a plain looker-sdk extract (docs/benchmarks.md).
+    message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
