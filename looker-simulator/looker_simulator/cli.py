@@ -44,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
         help="more explores besides content_usage: 'all', or a comma list of names, each "
         "optionally with its size (history=5000,event,user)",
     )
+    p.add_argument(
+        "--query-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="latency of every inline query (default 0)",
+    )
+    p.add_argument(
+        "--row-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS_PER_ROW",
+        help="extra latency per returned row (default 0)",
+    )
     p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
     p.add_argument("--verbose", action="store_true", help="log one line per request")
     return p
@@ -60,9 +74,8 @@ def _explores(text: str | None) -> str | dict[str, int | None] | None:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    sim = LookerSimulator(
+def _simulator(args: argparse.Namespace) -> LookerSimulator:
+    return LookerSimulator(
         rows=args.rows,
         seed=args.seed,
         client_id=args.client_id,
@@ -76,7 +89,18 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         verbose=args.verbose,
         explores=_explores(args.explores),
+        query_delay=args.query_delay,
+        row_delay=args.row_delay,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        sim = _simulator(args)
+    except (ValueError, KeyError) as exc:  # bad settings: one line, exit 2
+        parser.error(str(exc).strip("'\""))
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

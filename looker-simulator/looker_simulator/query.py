@@ -31,7 +31,9 @@ UNSORTED = "__UNSORTED__"
 class QueryOptions:
     default_row_cap: int = 5000  # rows returned when a query carries no limit at all
     max_row_limit: int | None = None  # optional ceiling on explicit limits (None: none)
-    default_timezone: str = "UTC"  # the instance's system time zone
+    default_timezone: str = "UTC"  # query_timezone when a query sends none
+    query_delay: float = 0.0  # seconds every run_inline_query takes (database latency)
+    row_delay: float = 0.0  # extra seconds per returned row (transfer and rendering)
 
 
 @dataclass

@@ -298,6 +298,10 @@ def _run(sim: LookerSimulator, fmt: str, query: dict[str, str], body: bytes) -> 
         raise LookerApiError(400, "Request body is not valid JSON") from exc
     with sim.lock:
         result = run_query(sim.dataset, payload, query.get("limit"), sim.options)
+    # Latency outside the lock, so concurrent queries overlap as they do on a database.
+    delay = sim.options.query_delay + sim.options.row_delay * len(result.rows)
+    if delay > 0:
+        sim.stopping.wait(delay)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)

@@ -35,6 +35,13 @@ def to_epoch(now: dt.datetime | str | int | float | None) -> int:
     return int(now.timestamp())
 
 
+def _non_negative(name: str, value: Any) -> float:
+    number = float(value)
+    if not number >= 0:  # also rejects NaN
+        raise ValueError(f"{name} must be >= 0 seconds, got {value!r}")
+    return number
+
+
 class LookerSimulator:
     """A Looker API 4.0 server on 127.0.0.1 serving deterministic System Activity data.
 
@@ -61,10 +68,15 @@ class LookerSimulator:
         port: int = 0,
         verbose: bool = False,
         explores: ExploreRequest = None,
+        query_delay: float = 0.0,
+        row_delay: float = 0.0,
     ) -> None:
         """`explores` adds System Activity explores besides content_usage (and thelook's
         order_items): "all", a list of names, or {name: rows or None for the default size};
-        see `looker_simulator.activity`. `rows` is content_usage's size."""
+        see `looker_simulator.activity`. `rows` is content_usage's size.
+
+        Latency: every inline query takes `query_delay` seconds plus `row_delay` seconds per
+        returned row (slept outside the data lock: concurrent queries overlap)."""
         if rows < 0:
             raise ValueError("rows must be >= 0")
         config = DataConfig(rows, seed, to_epoch(now), tie_group, big_tie)
@@ -73,6 +85,7 @@ class LookerSimulator:
         self.faults = FaultQueue()
         self.stats_recorder = Stats()
         self.options = QueryOptions(default_row_cap, max_row_limit, default_timezone)
+        self.configure(query_delay=query_delay, row_delay=row_delay)
         self.lock = threading.RLock()  # data changes vs. queries
         self.stopping = threading.Event()
         self.verbose = verbose
@@ -215,6 +228,8 @@ class LookerSimulator:
         default_row_cap: int | None = None,
         max_row_limit: int | None = _UNSET,
         default_timezone: str | None = None,
+        query_delay: float | None = None,
+        row_delay: float | None = None,
     ) -> None:
         """Change settings at run time; omitted ones are left alone.
 
@@ -233,6 +248,10 @@ class LookerSimulator:
             self.options.max_row_limit = None if max_row_limit is None else int(max_row_limit)
         if default_timezone is not None:
             self.options.default_timezone = default_timezone
+        if query_delay is not None:
+            self.options.query_delay = _non_negative("query_delay", query_delay)
+        if row_delay is not None:
+            self.options.row_delay = _non_negative("row_delay", row_delay)
 
     # -- metadata served by the API ------------------------------------------------------
 
@@ -248,6 +267,8 @@ class LookerSimulator:
                 "default_row_cap": self.options.default_row_cap,
                 "max_row_limit": self.options.max_row_limit,
                 "default_timezone": self.options.default_timezone,
+                "query_delay": self.options.query_delay,
+                "row_delay": self.options.row_delay,
             },
         }
 
