@@ -135,9 +135,9 @@ def test_about_runs_the_target_untouched() -> None:
 def test_ddl_types_of_new_columns() -> None:
     from google.cloud.bigquery import SchemaField
 
-    sys.path.insert(0, str(REPO_ROOT / "singer-state-gate"))
+    sys.path.insert(0, str(REPO_ROOT / "target-bigquery-fixes"))
     try:
-        from singer_state_gate.z3_target_bigquery import ddl_type
+        from target_bigquery_fixes.ddl import ddl_type
     finally:
         sys.path.pop(0)
     assert ddl_type(SchemaField("a", "STRING")) == "STRING"

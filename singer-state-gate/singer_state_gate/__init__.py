@@ -18,6 +18,15 @@ The gate sits between Meltano and the real target:
   one line that repeats the target's last exception line (the cause, not the traceback);
 - SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the target; if the gate itself dies,
   the kernel sends the target SIGTERM (Linux ``PR_SET_PDEATHSIG``);
+- after any signal the gate received (and forwarded), nothing is written *whatever the
+  target's exit code*: singer-sdk targets from 0.47 catch SIGTERM, drain and print STATE,
+  then exit 0, and a signal that lands during a drain can leave that STATE ahead of what
+  was committed (meltano/sdk issue 3775); the gate exits 128 + N;
+- a STATE that holds no bookmark at all (``{}``, ``{"bookmarks": {}}``) is never written:
+  Meltano would store it as the complete state and erase the stored bookmarks (a tap
+  stopped by SIGTERM prints its state as it was, possibly ``{}``; SDK targets echo it,
+  meltano/sdk issue 3000). If it comes after a STATE that did hold bookmarks, the run went
+  backwards: nothing is written and the gate exits 1;
 - ``--about``, ``--help`` and ``--version`` run the target untouched.
 
 Standard library only, so it installs into any target's virtualenv.
@@ -36,7 +45,7 @@ import sys
 import threading
 from pathlib import Path
 
-__all__ = ["PROG", "gate", "main", "target_bigquery"]
+__all__ = ["PROG", "gate", "holds_a_bookmark", "main"]
 
 PROG = "singer-state-gate"
 PASSTHROUGH_FLAGS = frozenset({"--about", "--help", "-h", "--version"})
@@ -48,6 +57,8 @@ _EXCEPTION_LINE = re.compile(
     rb"((?:[A-Za-z_]\w*)?(?:Error|Exception|Exit|NotFound|Forbidden|BadRequest|Unauthorized|Conflict"
     rb"|Timeout|Unavailable))(?:: (.*))?$"
 )
+# A one-line error of a well-behaved command: "some-program: error: message".
+_ERROR_LINE = re.compile(rb"^[A-Za-z0-9_.-]+: error: \S")
 
 
 def _error(message: str) -> None:
@@ -73,11 +84,22 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _is_state_line(line: bytes) -> bool:
+def _parse_state(line: bytes) -> dict[str, object] | None:
+    """The STATE value of a target's stdout line (a JSON object), else None."""
     try:
-        return isinstance(json.loads(line), dict)
+        value = json.loads(line)
     except ValueError:
-        return False
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def holds_a_bookmark(value: object) -> bool:
+    """Whether a STATE value holds anything but empty objects/lists and nulls."""
+    if isinstance(value, dict):
+        return any(holds_a_bookmark(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_a_bookmark(v) for v in value)
+    return value is not None
 
 
 def gate(
@@ -109,7 +131,10 @@ def gate(
         _error(f"cannot start target {path}: {exc}")
         return 126
 
+    received: list[int] = []
+
     def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
 
@@ -123,22 +148,27 @@ def gate(
         for raw in child.stderr:
             sys.stderr.buffer.write(raw)
             sys.stderr.flush()
-            match = _EXCEPTION_LINE.match(raw.rstrip(b"\r\n"))
-            if match:
+            line = raw.rstrip(b"\r\n")
+            if _EXCEPTION_LINE.match(line) or _ERROR_LINE.match(line):
                 last_error[:] = [raw.strip()]
 
     stderr_thread = threading.Thread(target=pass_stderr, daemon=True)
     stderr_thread.start()
 
     last_state: bytes | None = None
+    last_state_empty = False
+    bookmarked = False  # some STATE of this run held a bookmark
     held = 0
     assert child.stdout is not None
     for raw in child.stdout:
         line = raw.strip()
         if not line:
             continue
-        if _is_state_line(line):
+        value = _parse_state(line)
+        if value is not None:
             last_state = line
+            last_state_empty = not holds_a_bookmark(value)
+            bookmarked = bookmarked or not last_state_empty
             held += 1
         else:  # not a STATE: do not let it reach the bookmark writer, but do not lose it
             sys.stderr.buffer.write(raw if raw.endswith(b"\n") else raw + b"\n")
@@ -147,15 +177,36 @@ def gate(
     returncode = child.wait()
     stderr_thread.join(timeout=10)
 
+    target = name or Path(path).name
+    withheld = f"{held} STATE message(s) withheld, the bookmark is not advanced"
     if returncode != 0:
         code = 128 - returncode if returncode < 0 else returncode
         how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited {returncode}"
         cause = f" ({last_error[0].decode(errors='replace')[:500]})" if last_error else ""
-        _error(
-            f"target {name or Path(path).name} {how}{cause}; "
-            f"{held} STATE message(s) withheld, the bookmark is not advanced"
-        )
+        signalled = f" after the gate forwarded {_signal_name(received[0])}" if received else ""
+        _error(f"target {target} {how}{signalled}{cause}; {withheld}")
         return code
+    if received:
+        # singer-sdk >= 0.47 targets catch SIGTERM, drain, print STATE and exit 0; a
+        # signal during a drain can leave that STATE ahead of the data (meltano/sdk 3775).
+        _error(
+            f"target {target} exited 0 after the gate forwarded {_signal_name(received[0])} "
+            f"to it: its STATE cannot be trusted; {withheld}"
+        )
+        return 128 + received[0]
+    if last_state is not None and last_state_empty:
+        if bookmarked:
+            _error(
+                f"target {target}'s last STATE holds no bookmark after STATE messages that "
+                f"did (was the tap stopped?); {withheld}"
+            )
+            return 1
+        sys.stderr.write(
+            f"{PROG}: the target's STATE holds no bookmark; not written (it would erase "
+            "the stored bookmarks)\n"
+        )
+        sys.stderr.flush()
+        return 0
     if last_state is not None:
         try:
             sys.stdout.buffer.write(last_state + b"\n")
@@ -166,21 +217,16 @@ def gate(
     return 0
 
 
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def main() -> None:
     """``singer-state-gate TARGET [ARGS...]``."""
     if len(sys.argv) < 2 or sys.argv[1] in {"-h", "--help"}:
         sys.stderr.write(f"usage: {PROG} TARGET [TARGET ARGS...]\n\n{__doc__}")
         sys.exit(2 if len(sys.argv) < 2 else 0)
     sys.exit(gate(sys.argv[1], sys.argv[2:]))
-
-
-def target_bigquery() -> None:
-    """``target-bigquery-gated [ARGS...]``: z3-target-bigquery (with its fixes), gated."""
-    sys.exit(
-        gate(
-            "singer_state_gate.z3_target_bigquery",
-            sys.argv[1:],
-            prefix=[sys.executable, "-m"],
-            name="target-bigquery",
-        )
-    )
