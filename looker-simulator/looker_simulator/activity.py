@@ -106,8 +106,11 @@ class GeneratedExplore(Explore):
         self.fields = {f.name: f for f in self.define_fields()}
         self.fields["count"] = FieldDef("count", "count", "Count", "measure")
         self.stored: dict[str, StoredColumn] = {}
+        computed = self.computed_columns()
         for f in self.dimensions():
-            if f.name == self.time_field:
+            if f.name in computed:
+                self.columns[f.name] = computed[f.name]
+            elif f.name == self.time_field:
                 self.columns[f.name] = StoredColumn(self.times, null=NULL_TIME)
             elif f.looker_type == "date_date":
                 self.columns[f.name] = ComputedColumn(self._date_of(f.name[:-5] + "_time"))
@@ -127,11 +130,15 @@ class GeneratedExplore(Explore):
         """One new row whose activity happened at `stamp`."""
         raise NotImplementedError
 
+    def computed_columns(self) -> dict[str, ComputedColumn]:
+        """Dimensions computed at query time instead of stored (date_date ones are too)."""
+        return {}
+
     # -- storage -------------------------------------------------------------------------
 
     def _date_of(self, time_name: str) -> Any:
         def make(ctx: QueryContext) -> Getter:
-            get = self.columns[time_name].getter(ctx)
+            get = self.getter(time_name, ctx)
             to_date = local_clock(ctx.tz).date
             return lambda i: None if (t := get(i)) is None else to_date(t)
 
@@ -378,7 +385,41 @@ class History(LifecycleExplore):
             _dim("look_id", "number", "Look ID"),
             _dim("message", "string"),
             _dim("connection_name", "string"),
+            # Correlated subqueries over the whole history table, evaluated on every row: they
+            # change without the row's completed_time moving, and time out on big tables.
+            _dim("most_recent_length", "number", "Most Recent Length in Seconds"),
+            *_timeframes("most_recent_run_at"),
         ]
+
+    correlated = frozenset(
+        {"most_recent_length", "most_recent_run_at_time", "most_recent_run_at_date"}
+    )
+
+    def computed_columns(self) -> dict[str, ComputedColumn]:
+        def latest(ctx: QueryContext) -> Callable[[int], int | None]:
+            """Row -> the row of the most recent run (latest created_time) of its query."""
+            created = self.stored["created_time"].values
+            qids = self.stored["query_id"].values
+            best: dict[Any, int] = {}
+            for i in range(self.n):
+                q = qids[i]
+                b = best.get(q)
+                if b is None or (created[i], i) > (created[b], b):
+                    best[q] = i
+            return lambda i: best.get(qids[i])
+
+        def length(ctx: QueryContext) -> Getter:
+            runtime, last = self.stored["runtime"].values, latest(ctx)
+            return lambda i: None if (j := last(i)) is None else runtime[j]
+
+        def run_at(ctx: QueryContext) -> Getter:
+            created, last = self.stored["created_time"].values, latest(ctx)
+            return lambda i: None if (j := last(i)) is None else created[j]
+
+        return {
+            "most_recent_length": ComputedColumn(length),
+            "most_recent_run_at_time": ComputedColumn(run_at),
+        }
 
     def duration(self, rng: random.Random) -> int:
         return rng.randint(60, 1800) if rng.random() < 0.03 else int(rng.expovariate(1 / 3))

@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS_PER_ROW",
         help="extra latency per returned row (default 0)",
     )
+    p.add_argument(
+        "--subquery-timeout-rows",
+        type=int,
+        default=50_000,
+        metavar="ROWS",
+        help="history.most_recent_* time out (looker_error) above this many history rows",
+    )
     p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
     p.add_argument("--verbose", action="store_true", help="log one line per request")
     return p
@@ -91,6 +98,7 @@ def _simulator(args: argparse.Namespace) -> LookerSimulator:
         explores=_explores(args.explores),
         query_delay=args.query_delay,
         row_delay=args.row_delay,
+        subquery_timeout_rows=args.subquery_timeout_rows,
     )
 
 

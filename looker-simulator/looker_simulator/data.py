@@ -107,6 +107,8 @@ class Explore:
     time_field: str | None = None
     pk_field = "id"
     view = ""  # base view of the explore; "" means the explore's own name
+    # Dimensions computed by correlated subqueries over the whole table (costly, time out).
+    correlated: frozenset[str] = frozenset()
 
     def __init__(self, config: DataConfig) -> None:
         self.config = config

@@ -7,6 +7,10 @@ from typing import Any
 # Real Looker points at cloud.google.com/looker/docs/r/err/...; looker-sdk downloads an error
 # index from the internet when it sees that host. Keep the same path shape on a host that is
 # clearly local, so nothing ever leaves the machine.
+# What a statement timeout on Looker's MySQL-compatible internal database reports.
+QUERY_TIMEOUT_MESSAGE = (
+    "SQL Error: Query execution was interrupted, maximum statement execution time exceeded"
+)
 DOCS_BASE = "http://127.0.0.1/looker-simulator/docs/r/err/4.0"
 
 
@@ -52,3 +56,11 @@ def validation_error(field: str, message: str, code: str = "invalid") -> LookerA
     return LookerApiError(
         422, "Validation Failed", errors=[{"field": field, "code": code, "message": message}]
     )
+
+
+class LookerQueryError(Exception):
+    """The query's SQL failed or timed out: Looker answers 200 [{"looker_error": message}]."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

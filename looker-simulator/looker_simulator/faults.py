@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import QUERY_TIMEOUT_MESSAGE
+
 # Named faults; any three-digit HTTP status ("429", "500", "503", "502", ...) is a fault too.
 NAMED_FAULTS = frozenset(
     {
@@ -20,11 +22,19 @@ NAMED_FAULTS = frozenset(
         "html",  # 200 text/html, like a proxy or SSO login page
         "disconnect",  # close the connection without any response
         "looker_error",  # 200 with [{"looker_error": ...}], how Looker reports SQL errors
+        "query_timeout",  # looker_error with a (transient) statement timeout message
+        "sql_error",  # looker_error with a (permanent) SQL error message
     }
 )
+# Default messages of the looker_error faults (200 with [{"looker_error": message}]).
+LOOKER_ERROR_MESSAGES = {
+    "looker_error": "SQL Error: Lost connection to MySQL server during query",
+    "query_timeout": QUERY_TIMEOUT_MESSAGE,
+    "sql_error": "SQL Error: Unknown column 'history.nope' in 'field list' (column not found)",
+}
 MATCHES = frozenset({"login", "logout", "explore", "query", "other", "any"})
 # Parameters each fault understands; anything else is a typo and is rejected.
-_PARAMS = {"slow": {"seconds"}, "looker_error": {"message"}}
+_PARAMS = {"slow": {"seconds"}} | {kind: {"message"} for kind in LOOKER_ERROR_MESSAGES}
 _STATUS_PARAMS = {"retry_after", "message"}
 _AUTHED = frozenset({"logout", "explore", "query", "other"})
 QUERY_LOG_LIMIT = 10_000

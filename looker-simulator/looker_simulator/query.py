@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from .data import Dataset, Explore, FieldDef, QueryContext
-from .errors import LookerApiError, not_found, validation_error
+from .errors import (
+    QUERY_TIMEOUT_MESSAGE,
+    LookerApiError,
+    LookerQueryError,
+    not_found,
+    validation_error,
+)
 from .expr import (
     Box,
     Const,
@@ -32,6 +38,8 @@ class QueryOptions:
     default_row_cap: int = 5000  # rows returned when a query carries no limit at all
     max_row_limit: int | None = None  # optional ceiling on explicit limits (None: none)
     default_timezone: str = "UTC"  # query_timezone when a query sends none
+    # Correlated-subquery dimensions (history.most_recent_*) time out above this many rows.
+    subquery_timeout_rows: int | None = 50_000
     query_delay: float = 0.0  # seconds every run_inline_query takes (database latency)
     row_delay: float = 0.0  # extra seconds per returned row (transfer and rendering)
 
@@ -67,6 +75,7 @@ def run_query(
     predicate = _predicate(explore, body, ctx)
     sorts = _sorts(explore, body.get("sorts"), selected)
     limit = _limit(body.get("limit"), limit_param, opts)
+    _check_cost(explore, selected, sorts, predicate, opts)
     if any(f.category == "measure" for f in selected):
         values = _aggregate(explore, selected, predicate, sorts, limit, ctx)
     else:
@@ -226,6 +235,22 @@ def _limit(body_limit: Any, param: str | None, opts: QueryOptions) -> int | None
     return value if opts.max_row_limit is None else min(value, opts.max_row_limit)
 
 
+def _check_cost(
+    explore: Explore,
+    selected: list[FieldDef],
+    sorts: list[tuple[FieldDef, bool]],
+    predicate: Node,
+    opts: QueryOptions,
+) -> None:
+    """Correlated subqueries over a big table time out, as they do on the database."""
+    if not explore.correlated or opts.subquery_timeout_rows is None:
+        return
+    used = {f.name for f in selected} | {f.name for f, _ in sorts}
+    used |= {name.partition(".")[2] for name in referenced_fields(predicate)}
+    if used & explore.correlated and explore.n > opts.subquery_timeout_rows:
+        raise LookerQueryError(QUERY_TIMEOUT_MESSAGE)
+
+
 # --- execution -------------------------------------------------------------------------------
 
 
@@ -356,8 +381,12 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def truth(ds: Dataset, explore_name: str = "content_usage") -> list[dict[str, Any]]:
-    """Every row by pk, keyed by bare dimension name, as the json API shows it in UTC."""
+def truth(
+    ds: Dataset, explore_name: str = "content_usage", options: QueryOptions | None = None
+) -> list[dict[str, Any]]:
+    """Every row by pk, keyed by bare dimension name, as the json API shows it in UTC.
+
+    Never times out and ignores the row cap (an oracle, not a query)."""
     explore = ds.find(explore_name)
     fields = [explore.full(f.name) for f in explore.dimensions()]
     body = {
@@ -368,4 +397,5 @@ def truth(ds: Dataset, explore_name: str = "content_usage") -> list[dict[str, An
         "limit": "-1",
         "query_timezone": "UTC",
     }
-    return run_query(ds, body, bare_keys=True).rows
+    opts = replace(options or QueryOptions(), subquery_timeout_rows=None, max_row_limit=None)
+    return run_query(ds, body, options=opts, bare_keys=True).rows

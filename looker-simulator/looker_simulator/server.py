@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .errors import LookerApiError, not_found
-from .faults import Fault
+from .errors import LookerApiError, LookerQueryError, not_found
+from .faults import LOOKER_ERROR_MESSAGES, Fault
 from .query import run_query
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ class Response:
     rows: int | None = None
 
 
-def json_response(status: int, payload: Any, **headers: str) -> Response:
-    return Response(status, json.dumps(payload).encode(), headers=dict(headers))
+def json_response(status: int, payload: Any, rows: int | None = None, **headers: str) -> Response:
+    return Response(status, json.dumps(payload).encode(), headers=dict(headers), rows=rows)
 
 
 def path_kind(method: str, path: str) -> str:
@@ -222,10 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             return Response(200, _MALFORMED)
         elif fault.kind == "html":
             return Response(200, _HTML_PAGE, content_type="text/html; charset=utf-8")
-        elif fault.kind == "looker_error":
-            message = fault.params.get(
-                "message", "SQL Error: Lost connection to MySQL server during query"
-            )
+        elif fault.kind in LOOKER_ERROR_MESSAGES:
+            message = fault.params.get("message", LOOKER_ERROR_MESSAGES[fault.kind])
             return json_response(200, [{"looker_error": message}])
         return None
 
@@ -296,8 +294,13 @@ def _run(sim: LookerSimulator, fmt: str, query: dict[str, str], body: bytes) -> 
         payload = json.loads(body or b"null")
     except ValueError as exc:
         raise LookerApiError(400, "Request body is not valid JSON") from exc
-    with sim.lock:
-        result = run_query(sim.dataset, payload, query.get("limit"), sim.options)
+    try:
+        with sim.lock:
+            result = run_query(sim.dataset, payload, query.get("limit"), sim.options)
+    except LookerQueryError as exc:  # the SQL failed: Looker still answers 200
+        if sim.options.query_delay > 0:
+            sim.stopping.wait(sim.options.query_delay)
+        return json_response(200, [{"looker_error": exc.message}])
     # Latency outside the lock, so concurrent queries overlap as they do on a database.
     delay = sim.options.query_delay + sim.options.row_delay * len(result.rows)
     if delay > 0:

@@ -70,6 +70,7 @@ class LookerSimulator:
         explores: ExploreRequest = None,
         query_delay: float = 0.0,
         row_delay: float = 0.0,
+        subquery_timeout_rows: int | None = 50_000,
     ) -> None:
         """`explores` adds System Activity explores besides content_usage (and thelook's
         order_items): "all", a list of names, or {name: rows or None for the default size};
@@ -85,7 +86,11 @@ class LookerSimulator:
         self.faults = FaultQueue()
         self.stats_recorder = Stats()
         self.options = QueryOptions(default_row_cap, max_row_limit, default_timezone)
-        self.configure(query_delay=query_delay, row_delay=row_delay)
+        self.configure(
+            query_delay=query_delay,
+            row_delay=row_delay,
+            subquery_timeout_rows=subquery_timeout_rows,
+        )
         self.lock = threading.RLock()  # data changes vs. queries
         self.stopping = threading.Event()
         self.verbose = verbose
@@ -159,7 +164,7 @@ class LookerSimulator:
     def truth(self, explore: str = "content_usage") -> list[dict[str, Any]]:
         """Current rows by primary key, bare dimension names, values as the json API in UTC."""
         with self.lock:
-            return truth(self.dataset, explore)
+            return truth(self.dataset, explore, self.options)
 
     def row_count(self, explore: str = "content_usage") -> int:
         return self.dataset.find(explore).n
@@ -204,7 +209,8 @@ class LookerSimulator:
 
         kind: an HTTP status ("429", "500", "503", ...; params retry_after, message) or
         "slow" (seconds), "expire_token", "truncated", "malformed", "html", "disconnect",
-        "looker_error" (message). match: "login", "logout", "explore", "query", "other", "any".
+        "looker_error", "query_timeout", "sql_error" (message; all three answer 200
+        [{"looker_error": message}]). match: "login", "logout", "explore", "query", "other", "any".
         """
         self.faults.add(kind, count, match, skip, **params)
 
@@ -230,6 +236,7 @@ class LookerSimulator:
         default_timezone: str | None = None,
         query_delay: float | None = None,
         row_delay: float | None = None,
+        subquery_timeout_rows: int | None = _UNSET,
     ) -> None:
         """Change settings at run time; omitted ones are left alone.
 
@@ -252,6 +259,10 @@ class LookerSimulator:
             self.options.query_delay = _non_negative("query_delay", query_delay)
         if row_delay is not None:
             self.options.row_delay = _non_negative("row_delay", row_delay)
+        if subquery_timeout_rows is not _UNSET:
+            self.options.subquery_timeout_rows = (
+                None if subquery_timeout_rows is None else int(subquery_timeout_rows)
+            )
 
     # -- metadata served by the API ------------------------------------------------------
 
@@ -269,6 +280,7 @@ class LookerSimulator:
                 "default_timezone": self.options.default_timezone,
                 "query_delay": self.options.query_delay,
                 "row_delay": self.options.row_delay,
+                "subquery_timeout_rows": self.options.subquery_timeout_rows,
             },
         }
 
