@@ -51,8 +51,8 @@ class Response:
     rows: int | None = None
 
 
-def json_response(status: int, payload: Any, rows: int | None = None, **headers: str) -> Response:
-    return Response(status, json.dumps(payload).encode(), headers=dict(headers), rows=rows)
+def json_response(status: int, payload: Any, **headers: str) -> Response:
+    return Response(status, json.dumps(payload).encode(), headers=dict(headers))
 
 
 def path_kind(method: str, path: str) -> str:
