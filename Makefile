@@ -59,8 +59,8 @@ demo: install  ## Run the main job on the embedded default (DuckDB) against the 
 	@$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
 .PHONY: bench
-bench: install  ## Benchmark tap vs plain looker-sdk and end to end, with budgets (ARGS=--quick)
-	$(BIN)/python bench/run.py $(ARGS)
+bench: install  ## Benchmark under realistic Looker latency (~15 min; ARGS=--quick: ~2 min)
+	$(BIN)/python -m bench $(ARGS)
 
 .PHONY: clean
 clean:  ## Remove the venv, Meltano plugins and outputs

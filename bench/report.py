@@ -1,0 +1,236 @@
+"""Checks and the markdown report, from the run's JSON payload (the one source of figures)."""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+from .latency import pages
+
+STATUS = {True: "PASS", False: "FAIL", None: "SKIP"}
+MIN_WALL_RATIO = 0.80  # tap wall time within 80 % of the floor's, no latency (issue 6)
+MAX_RSS_MB = 200.0
+DOCS_START = "<!-- bench:figures:start (written by `make bench`, do not edit by hand) -->"
+DOCS_END = "<!-- bench:figures:end -->"
+
+P = dict[str, t.Any]
+
+
+def checks(p: P) -> list[P]:
+    out: list[P] = []
+
+    def add(name: str, ok: bool | None, measured: str) -> None:
+        out.append({"check": name, "pass": ok, "measured": measured})
+
+    seq, par, inc = p.get("sequential"), p.get("parallel"), p.get("incremental")
+    if seq:
+        size = seq["page_size"]
+        bound = sum(pages(n, size) for n in seq["records_by_stream"].values())
+        add(
+            f"first load: Looker queries <= sum over streams of (records // {size:,} + 1)",
+            seq["api"]["query"] <= bound,
+            f"{seq['api']['query']} queries, bound {bound}",
+        )
+    if seq and par:
+        same = par["records_by_stream"] == seq["records_by_stream"]
+        add(
+            "fan-out: every stream's records equal the sequential load's",
+            same,
+            f"{par['records']:,} vs {seq['records']:,} records",
+        )
+        add(
+            "fan-out: no extra Looker queries",
+            par["api"]["query"] == seq["api"]["query"],
+            f"{par['api']['query']} vs {seq['api']['query']} queries",
+        )
+    if inc:
+        add(
+            "incremental run, nothing new: one query per stream",
+            inc["api"]["query"] == inc["streams"],
+            f"{inc['api']['query']} queries for {inc['streams']} streams",
+        )
+    sweep = p.get("page_size")
+    if sweep:
+        rss = [r["peak_rss_mb"] for r in sweep["results"]]
+        spread = (max(rss) - min(rss)) / min(rss)
+        add(
+            f"page_size: peak RSS flat (spread <= {sweep['rss_flat_within']:.0%})",
+            spread <= sweep["rss_flat_within"],
+            ", ".join(f"{x:.0f}" for x in rss) + f" MB (spread {spread:.0%})",
+        )
+        add(
+            f"page_size: peak RSS < {MAX_RSS_MB:.0f} MB at every page size",
+            max(rss) < MAX_RSS_MB,
+            f"max {max(rss):.0f} MB",
+        )
+    c = p.get("cpu")
+    if c:
+        add(
+            "cpu: the floor sent exactly the tap's queries",
+            bool(c["floor_sent_the_tap_queries"]),
+            str(c["floor_sent_the_tap_queries"]),
+        )
+        add(
+            f"cpu: tap wall time within {MIN_WALL_RATIO:.0%} of the floor's (no latency)",
+            c["wall_ratio_floor_over_tap"] >= MIN_WALL_RATIO,
+            f"{c['wall_ratio_floor_over_tap']:.0%}",
+        )
+    for section, error in p.get("errors", {}).items():
+        add(f"{section}: measured", False, "not measured: " + error.splitlines()[0][:300])
+    return out
+
+
+def _load_row(name: str, r: P, q: float, rd: float) -> str:
+    looker = r["api"]["query"] * q + r["records"] * rd
+    per_rec = r["cpu_s"] / r["records"] * 1e6 if r["records"] else 0.0
+    return (
+        f"| {name} | {len(r['groups'])} | {r['page_size']:,} | **{r['wall_s']:.1f}** | "
+        f"{r['api']['query']} | {r['api']['login']} | {r['records']:,} | {r['cpu_s']:.1f} | "
+        f"{per_rec:.0f} | {r['peak_rss_mb']:.0f} | {r['rss_sum_mb']:.0f} | {looker:.0f} |"
+    )
+
+
+def markdown(p: P, *, level: int = 1) -> str:
+    """The report; ``level`` is the heading level of its title (sections one below)."""
+    h, hh = "#" * level, "#" * (level + 1)
+    m, lat = p["machine"], p["latency"]
+    q, rd = lat["query_delay_s"], lat["row_delay_s"]
+    lines = [
+        f"{h} Benchmark results ({p['mode']}, {p['generated']})",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, "
+        f"shared with other jobs: load average {m['load_avg_at_start']} at the start, "
+        f"{m.get('load_avg_at_end', '?')} at the end; git {m['git']}; "
+        f"{p.get('elapsed_s', 0) / 60:.1f} min. Regenerate with `make bench`.",
+        "",
+        f"Simulated Looker latency: **{q:g} s per query + {rd * 1e6:g} us per row returned** "
+        "(`--query-delay`, `--row-delay`; sources in docs/benchmarks.md).",
+    ]
+    seq, par, inc = p.get("sequential"), p.get("parallel"), p.get("incremental")
+    if seq:
+        lines += [
+            "",
+            f"{hh} Full first load, all ten streams, {seq['records']:,} records",
+            "",
+            "| run | processes | page_size | wall s | Looker queries | logins | records "
+            "| tap CPU s | CPU us/record | peak RSS MB (largest process) | RSS MB (sum) "
+            "| Looker time alone s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            _load_row("sequential: one tap (one `meltano run`)", seq, q, rd),
+        ]
+        if par:
+            lines.append(
+                _load_row(f"parallel: {len(par['groups'])} taps at once (fan-out)", par, q, rd)
+            )
+        if inc:
+            lines.append(
+                f"| next run, nothing new (incremental) | 1 | {seq['page_size']:,} | "
+                f"**{inc['wall_s']:.1f}** | {inc['api']['query']} | {inc['api']['login']} | "
+                f"{inc['records']:,} | {inc['cpu_s']:.1f} | | | | "
+                f"{inc['api']['query'] * q:.0f} |"
+            )
+        lines += [
+            "",
+            '"Looker time alone" = queries x per-query delay + records x per-row delay: what '
+            "one client waiting for each query in turn cannot go below.",
+        ]
+        if par:
+            lines += [
+                "",
+                f"Fan-out speed-up: **{seq['wall_s'] / par['wall_s']:.2f}x** "
+                f"({seq['wall_s']:.0f} s -> {par['wall_s']:.0f} s) with "
+                f"{len(par['groups'])} concurrent Looker queries at most; groups: "
+                + "; ".join(", ".join(g) for g in par["groups"])
+                + f". Load average after the fan-out: {par['load_avg_at_end']}.",
+            ]
+        sim_rows = p.get("simulator_rows", {})
+        qs = seq["api"].get("query_by_explore", {})
+        lines += [
+            "",
+            "| stream | rows in the simulator | records (sequential) | Looker queries |",
+            "|---|---:|---:|---:|",
+        ]
+        for stream, n in seq["records_by_stream"].items():
+            explore = "scheduled_plan" if stream == "scheduled_job" else stream
+            lines.append(
+                f"| {stream} | {sim_rows.get(explore, 0):,} | {n:,} | "
+                f"{qs.get(explore, qs.get(stream, 0))} |"
+            )
+    sweep = p.get("page_size")
+    if sweep:
+        lines += [
+            "",
+            f"{hh} page_size: full load of `{sweep['stream']}` under the same latency",
+            "",
+            "| page_size | Looker queries | wall s | tap CPU s | peak RSS MB "
+            "| Looker time alone s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in sweep["results"]:
+            lines.append(
+                f"| {r['page_size']:,} | {r['api']['query']} | **{r['wall_s']:.1f}** | "
+                f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+                f"{r['api']['query'] * q + r['records'] * rd:.0f} |"
+            )
+        lines += [
+            "",
+            f"Fastest page size with peak RSS within {sweep['rss_flat_within']:.0%} of the "
+            f"smallest's: **{sweep['recommended']:,}**.",
+        ]
+    c = p.get("cpu")
+    if c:
+        lo, hi = min(c["sizes"]), max(c["sizes"])
+        lines += [
+            "",
+            f"{hh} The tap's own cost: CPU against the floor, no latency (`{c['stream']}`)",
+            "",
+            "| program | rows | wall s | CPU s | peak RSS MB |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name in ("tap", "floor"):
+            for n in c["sizes"]:
+                r = c[name][n] if n in c[name] else c[name][str(n)]
+                lines.append(
+                    f"| {name} | {n:,} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
+                    f"{r['maxrss_mb']:.0f} |"
+                )
+        lines += [
+            "",
+            f"- **CPU per row** (slope between {lo:,} and {hi:,} rows, start-up excluded): tap "
+            f"{c['tap_cpu_per_row_us']:.1f} us, floor {c['floor_cpu_per_row_us']:.1f} us: "
+            f"**the tap costs {c['cpu_ratio_tap_over_floor']:.1f}x the floor in CPU**.",
+            f"- **Wall time** at {hi:,} rows: the tap runs at "
+            f"**{c['wall_ratio_floor_over_tap']:.0%} of the floor's speed** (floor wall / tap "
+            "wall), because with no latency both mostly wait for the simulator.",
+        ]
+    lines += ["", f"{hh} Checks", "", "| check | measured | result |", "|---|---|---|"]
+    lines += [f"| {c['check']} | {c['measured']} | {STATUS[c['pass']]} |" for c in p["checks"]]
+    prof = p.get("profile")
+    if prof:
+        lines += [
+            "",
+            f"{hh} Profile: tap, content_usage 100,000 rows, no latency, top self time",
+            "",
+            "```",
+            prof["flat_top"],
+            "```",
+            "",
+            f"Call tree: `bench/results/{prof['file']}`.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def update_docs(path: Path, report_md: str) -> None:
+    """Rewrite the figures section of ``path`` between the markers (appended if absent).
+
+    ``report_md``: ``markdown(payload, level=2)``, its sections under the docs' own heading.
+    """
+    text = path.read_text()
+    body = report_md.split("\n", 1)[1].lstrip("\n")  # drop the report's own title
+    block = f"{DOCS_START}\n\n{body.rstrip()}\n\n{DOCS_END}"
+    start, end = text.find(DOCS_START), text.find(DOCS_END)
+    if start >= 0 and end > start:
+        text = text[:start] + block + text[end + len(DOCS_END) :]
+    else:
+        text = text.rstrip() + "\n\n## Latest figures\n\n" + block + "\n"
+    path.write_text(text if text.endswith("\n") else text + "\n")
