@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ROWS",
         help="history.most_recent_* time out (looker_error) above this many history rows",
     )
+    p.add_argument(
+        "--system-timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="IANA zone System Activity times are stored in (default UTC, as Looker-hosted)",
+    )
     p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
     p.add_argument("--verbose", action="store_true", help="log one line per request")
     return p
@@ -99,6 +105,7 @@ def _simulator(args: argparse.Namespace) -> LookerSimulator:
         query_delay=args.query_delay,
         row_delay=args.row_delay,
         subquery_timeout_rows=args.subquery_timeout_rows,
+        system_timezone=args.system_timezone,
     )
 
 

@@ -29,6 +29,7 @@ from .values import (
 )
 
 Getter = Callable[[int], Any]
+SYSTEM_ACTIVITY = "system__activity"
 NULL_TIME = -(1 << 62)  # sentinel for NULL in int64 time arrays; sorts below every real time
 _MIN = -(1 << 64)
 _MAX = 1 << 64
@@ -36,8 +37,30 @@ _MAX = 1 << 64
 
 @dataclass(frozen=True)
 class QueryContext:
+    """How one query sees time.
+
+    `tz` renders and reads times (the query time zone). `wall` is set for explores stored in
+    a non-UTC system time zone: their time columns then hold wall-clock values (an instant's
+    local time in `wall`, as epoch seconds of that naive time read as UTC), `tz` is UTC and
+    `now` is the wall-clock now. Comparisons, sorts and renders then work on wall clock, as
+    the database's DATETIME columns do (the hour repeated at a DST fall-back interleaves).
+    """
+
     tz: dt.tzinfo
-    now: int  # simulated clock, epoch seconds
+    now: int  # simulated clock, epoch seconds (wall clock when `wall` is set)
+    wall: dt.tzinfo | None = None
+
+    @classmethod
+    def for_explore(
+        cls, model: str, query_tz: dt.tzinfo, system_tz: dt.tzinfo, now: int
+    ) -> QueryContext:
+        """System Activity is stored in the system time zone and ignores query_timezone;
+        other models' times are converted to the query time zone."""
+        if model != SYSTEM_ACTIVITY:
+            return cls(query_tz, now)
+        if system_tz is UTC:
+            return cls(UTC, now)
+        return cls(UTC, now + local_clock(system_tz).offset(now), system_tz)
 
 
 @dataclass
@@ -142,7 +165,12 @@ class Explore:
         return [f for f in self.fields.values() if f.category == "dimension"]
 
     def getter(self, bare: str, ctx: QueryContext) -> Getter:
-        return self.columns[bare].getter(ctx)
+        get = self.columns[bare].getter(ctx)
+        f = self.fields.get(bare)
+        if ctx.wall is None or f is None or f.looker_type != "date_time":
+            return get
+        offset = local_clock(ctx.wall).offset
+        return lambda i: None if (v := get(i)) is None else v + offset(v)
 
     def add_dimension(
         self,
@@ -341,7 +369,8 @@ class Explore:
             "times_used": 0,
             "original_view": view,
             "datatype": "timestamp" if f.looker_type == "date_time" else None,
-            "convert_tz": f.looker_type == "date_time",
+            # System Activity times are not converted to the query time zone.
+            "convert_tz": f.looker_type == "date_time" and self.model != SYSTEM_ACTIVITY,
         }
 
     def meta(self) -> dict[str, Any]:
@@ -628,16 +657,15 @@ class ContentUsage(Explore):
     def _add_stored_and_computed(self) -> None:
         self.columns["id"] = StoredColumn(self.pk)
         self.columns["last_accessed_time"] = StoredColumn(self.times, null=NULL_TIME)
-        times = self.times
 
         def local_date(ctx: QueryContext) -> Getter:
-            to_date = local_clock(ctx.tz).date
-            return lambda i: None if (t := times[i]) == NULL_TIME else to_date(t)
+            to_date, get = local_clock(ctx.tz).date, self.getter("last_accessed_time", ctx)
+            return lambda i: None if (t := get(i)) is None else to_date(t)
 
         def days_since(ctx: QueryContext) -> Getter:
-            day = local_clock(ctx.tz).day
+            day, get = local_clock(ctx.tz).day, self.getter("last_accessed_time", ctx)
             today = day(ctx.now)
-            return lambda i: None if (t := times[i]) == NULL_TIME else today - day(t)
+            return lambda i: None if (t := get(i)) is None else today - day(t)
 
         def tiers(ctx: QueryContext) -> Getter:
             days = days_since(ctx)

@@ -38,6 +38,7 @@ class QueryOptions:
     default_row_cap: int = 5000  # rows returned when a query carries no limit at all
     max_row_limit: int | None = None  # optional ceiling on explicit limits (None: none)
     default_timezone: str = "UTC"  # query_timezone when a query sends none
+    system_timezone: str = "UTC"  # where System Activity times are stored (and shown)
     # Correlated-subquery dimensions (history.most_recent_*) time out above this many rows.
     subquery_timeout_rows: int | None = 50_000
     query_delay: float = 0.0  # seconds every run_inline_query takes (database latency)
@@ -69,8 +70,8 @@ def run_query(
     explore = ds.get(model, view)
     if explore is None:
         raise not_found()
-    tz = _timezone(body.get("query_timezone"), opts)
-    ctx = QueryContext(tz, ds.now)
+    tz = _timezone(body.get("query_timezone"), opts)  # validated even where it is ignored
+    ctx = QueryContext.for_explore(explore.model, tz, zone(opts.system_timezone), ds.now)
     selected = _fields(explore, body.get("fields"))
     predicate = _predicate(explore, body, ctx)
     sorts = _sorts(explore, body.get("sorts"), selected)
@@ -255,7 +256,10 @@ def _check_cost(
 
 
 def _candidates(
-    explore: Explore, sorts: list[tuple[FieldDef, bool]], boxes: list[Box] | None
+    explore: Explore,
+    sorts: list[tuple[FieldDef, bool]],
+    boxes: list[Box] | None,
+    ctx: QueryContext,
 ) -> tuple[Iterable[int], bool]:
     """Row numbers to test and whether they already come in the requested order.
 
@@ -264,7 +268,9 @@ def _candidates(
     """
     keys = [(f.name, desc) for f, desc in sorts]
     time_f, pk_f = explore.time_field, explore.pk_field
-    tf_visible = time_f is not None and time_f in explore.fields
+    # The (time, pk) index orders instants; wall-clock times (a non-UTC system time zone)
+    # order differently across a DST fall-back, so they are scanned and sorted instead.
+    tf_visible = time_f is not None and time_f in explore.fields and ctx.wall is None
     if tf_visible and keys and keys[0][0] == time_f:
         desc = keys[0][1]
         if len(keys) == 1 or keys[1] == (pk_f, desc):
@@ -298,13 +304,14 @@ def _select(
     ctx: QueryContext,
 ) -> list[tuple[Any, ...]]:
     keep = compile_predicate(node, _resolver(explore, ctx), ctx.tz)
+    indexed_time = explore.time_field if ctx.wall is None else None
     boxes = box_bounds(
         node,
-        explore.full(explore.time_field) if explore.time_field else None,
+        explore.full(indexed_time) if indexed_time else None,
         explore.full(explore.pk_field),
         ctx.tz,
     )
-    candidates, ordered = _candidates(explore, sorts, boxes)
+    candidates, ordered = _candidates(explore, sorts, boxes, ctx)
     matched: list[int] = []
     for row in candidates:
         if keep(row):

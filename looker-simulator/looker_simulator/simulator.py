@@ -7,13 +7,14 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from .data import DataConfig, Dataset, Explore, ExploreRequest
 from .errors import not_found
 from .faults import Auth, FaultQueue, Stats
 from .query import QueryOptions, truth
 from .server import SimulatorHTTPServer
-from .values import UTC
+from .values import UTC, zone
 
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # a documented demo value
@@ -40,6 +41,14 @@ def _non_negative(name: str, value: Any) -> float:
     if not number >= 0:  # also rejects NaN
         raise ValueError(f"{name} must be >= 0 seconds, got {value!r}")
     return number
+
+
+def _zone_name(name: str, value: Any) -> str:
+    try:
+        zone(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{name} {value!r} is not an IANA time zone") from exc
+    return str(value)
 
 
 class LookerSimulator:
@@ -71,6 +80,7 @@ class LookerSimulator:
         query_delay: float = 0.0,
         row_delay: float = 0.0,
         subquery_timeout_rows: int | None = 50_000,
+        system_timezone: str = "UTC",
     ) -> None:
         """`explores` adds System Activity explores besides content_usage (and thelook's
         order_items): "all", a list of names, or {name: rows or None for the default size};
@@ -90,6 +100,7 @@ class LookerSimulator:
             query_delay=query_delay,
             row_delay=row_delay,
             subquery_timeout_rows=subquery_timeout_rows,
+            system_timezone=system_timezone,
         )
         self.lock = threading.RLock()  # data changes vs. queries
         self.stopping = threading.Event()
@@ -237,6 +248,7 @@ class LookerSimulator:
         query_delay: float | None = None,
         row_delay: float | None = None,
         subquery_timeout_rows: int | None = _UNSET,
+        system_timezone: str | None = None,
     ) -> None:
         """Change settings at run time; omitted ones are left alone.
 
@@ -254,7 +266,9 @@ class LookerSimulator:
         if max_row_limit is not _UNSET:
             self.options.max_row_limit = None if max_row_limit is None else int(max_row_limit)
         if default_timezone is not None:
-            self.options.default_timezone = default_timezone
+            self.options.default_timezone = _zone_name("default_timezone", default_timezone)
+        if system_timezone is not None:
+            self.options.system_timezone = _zone_name("system_timezone", system_timezone)
         if query_delay is not None:
             self.options.query_delay = _non_negative("query_delay", query_delay)
         if row_delay is not None:
@@ -281,6 +295,7 @@ class LookerSimulator:
                 "query_delay": self.options.query_delay,
                 "row_delay": self.options.row_delay,
                 "subquery_timeout_rows": self.options.subquery_timeout_rows,
+                "system_timezone": self.options.system_timezone,
             },
         }
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from simtest_helpers import DIMENSIONS, Api, f, make_sim
@@ -176,7 +175,7 @@ def test_measures_are_aggregated(api: Api, truth: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize("tz_name", ["America/Los_Angeles", "Asia/Kolkata", "UTC"])
-def test_query_timezone_converts_times_and_dates(
+def test_query_timezone_does_not_convert_system_activity(
     api: Api, truth: list[dict[str, Any]], tz_name: str
 ) -> None:
     rows = api.rows(
@@ -187,12 +186,10 @@ def test_query_timezone_converts_times_and_dates(
             "query_timezone": tz_name,
         }
     )
-    tz = ZoneInfo(tz_name)
+    assert len(rows) == 200
     for row, t in zip(rows, truth, strict=False):
-        utc = dt.datetime.strptime(t["last_accessed_time"], "%Y-%m-%d %H:%M:%S")
-        local = utc.replace(tzinfo=dt.UTC).astimezone(tz)
-        assert row[f("last_accessed_time")] == local.strftime("%Y-%m-%d %H:%M:%S")
-        assert row[f("last_accessed_date")] == local.date().isoformat()
+        assert row[f("last_accessed_time")] == t["last_accessed_time"]
+        assert row[f("last_accessed_date")] == t["last_accessed_date"]
 
 
 def test_days_since_last_accessed_follows_the_clock() -> None:
