@@ -1,368 +1,511 @@
-"""The base stream: one Looker explore, read page by page with keyset pagination.
+"""The Looker API client: the few API 4.0 calls the tap makes, with one retry layer.
 
-Looker silently caps query results, so no single query is trusted to be complete. Pages are
-ordered by (replication key, primary key) and each page starts strictly after the last row
-of the previous one, expressed as a Looker ``filter_expression``. A page shorter than
-``page_size`` is the last one. Ties on the replication key never lose rows, however many
-rows share one timestamp, and memory is bounded by one page.
+looker-sdk has no retry or backoff, turns every HTTP error into a generic ``SDKError`` and may
+fetch a documentation URL named in an error body. The tap hands looker-sdk's unchanged
+``RequestsTransport`` a ``requests.Session`` (``LookerHTTPSession``) that raises a typed error
+for every unsuccessful answer, so looker-sdk only ever sees successful responses. Retries
+happen in one place, ``LookerClient._call``: a whole API call (login included) is repeated on
+transient failures, with exponential backoff and Retry-After honoured.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import datetime as dt
-import hashlib
+import email.utils
 import json
+import logging
+import re
 import threading
+import time
 import typing as t
+import urllib.parse
+from dataclasses import dataclass
 
-from looker_sdk.sdk.api40 import models
-from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.streams import Stream
+import requests
+from looker_sdk import methods40
+from looker_sdk.rtl import api_settings, auth_session, auth_token, serialize
+from looker_sdk.rtl.requests_transport import RequestsTransport
 from typing_extensions import override
 
 from tap_looker_activity.errors import (
     LookerActivityError,
+    LookerAuthError,
     LookerConfigError,
     LookerForbiddenError,
     LookerNotFoundError,
+    LookerQueryError,
     LookerResponseError,
-)
-from tap_looker_activity.lookml import (
-    SURROGATE_KEY,
-    Dimension,
-    ExploreDefinition,
-    conformance_is_redundant,
-    row_converter,
-    schema_for,
+    LookerTransientError,
+    LookerUnavailableError,
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping
 
-    from singer_sdk.helpers.types import Context
+    from looker_sdk.sdk.api40 import models
 
-    from tap_looker_activity.tap import TapLookerActivity
+logger = logging.getLogger("tap_looker_activity.client")
 
-
-def looker_datetime_literal(value: str) -> str:
-    """``2024-01-31 10:00:00`` (a Looker json value) -> ``date_time(2024, 1, 31, 10, 0, 0)``."""
-    parsed = dt.datetime.fromisoformat(value)
-    return (
-        f"date_time({parsed.year}, {parsed.month}, {parsed.day}, "
-        f"{parsed.hour}, {parsed.minute}, {parsed.second})"
-    )
-
-
-def looker_expression_literal(value: object, dim: Dimension) -> str:
-    """A value of ``dim`` as a literal in a Looker expression."""
-    if dim.json_type == "date-time":
-        return looker_datetime_literal(str(value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return repr(value)
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+API_PATH = "/api/4.0"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Looker answers a failed or timed-out query with HTTP 200 and [{"looker_error": "..."}].
+# These messages describe a failure that a later attempt may not have.
+TRANSIENT_QUERY_ERRORS = re.compile(
+    r"time(d)?[ -]?out|interrupted|cancel|deadlock|too many|temporar|try again|"
+    r"connection (reset|refused|closed)|lost connection|unavailable|queue",
+    re.IGNORECASE,
+)
+_MESSAGE_LIMIT = 300
 
 
-def keyset_expression(
-    rk: Dimension,
-    rk_value: object,
-    pk: Dimension,
-    pk_value: object,
-) -> str:
-    """Rows strictly after (rk_value, pk_value) in (rk, pk) order."""
-    rk_ref, pk_ref = f"${{{rk.looker_name}}}", f"${{{pk.looker_name}}}"
-    rk_lit = looker_expression_literal(rk_value, rk)
-    pk_lit = looker_expression_literal(pk_value, pk)
-    return f"{rk_ref} > {rk_lit} OR ({rk_ref} = {rk_lit} AND {pk_ref} > {pk_lit})"
+class Redactor:
+    """Removes known secrets (client secret, access tokens) from text bound for logs."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        """Never show ``secret`` (ignored when too short to be one)."""
+        if secret and len(secret) >= 4:  # noqa: PLR2004
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known secret replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
 
 
-def keyset_filter_expression(keyset: Sequence[Dimension], cursor: Sequence[object]) -> str:
-    """Rows strictly after ``cursor`` in the lexicographic order of ``keyset``.
+class RedactingFilter(logging.Filter):
+    """A log filter that redacts secrets from every record's final message."""
 
-    ``d1 > v1 OR (d1 = v1 AND (d2 > v2 OR (d2 = v2 AND ...)))``; for (rk, pk) this is exactly
-    ``keyset_expression``. A NULL cursor value (possible in the natural-key fields of a
-    surrogate-key stream) compares with Looker's "nulls sort low" order: greater is
-    ``NOT is_null(d)``, equal is ``is_null(d)``.
-    """
-    expression = ""
-    for dim, value in reversed(list(zip(keyset, cursor, strict=True))):
-        ref = f"${{{dim.looker_name}}}"
-        if value is None:
-            greater, equal = f"NOT is_null({ref})", f"is_null({ref})"
-        else:
-            literal = looker_expression_literal(value, dim)
-            greater, equal = f"{ref} > {literal}", f"{ref} = {literal}"
-        if not expression:
-            expression = greater
-        else:
-            inner = f"({expression})" if " OR " in expression else expression
-            expression = f"{greater} OR ({equal} AND {inner})"
-    return expression
-
-
-def surrogate_key(record: Mapping[str, t.Any], fields: Sequence[str]) -> str:
-    """The ``_sdc_surrogate_key`` of a record whose explore has no unique id.
-
-    SHA-256 (hex) of the UTF-8 canonical JSON object ``{field: value}`` over ``fields``: keys
-    sorted, no whitespace, non-ASCII kept, values exactly as emitted (timestamps RFC 3339 in
-    UTC, so independent of ``query_timezone``; integers; strings; booleans; null). The same
-    row gives the same key on every run; rows differing in any of ``fields`` get different
-    keys; rows equal in all of them are one row downstream.
-    """
-    natural = {name: record.get(name) for name in fields}
-    text = json.dumps(natural, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_Arg = t.TypeVar("_Arg")
-_Result = t.TypeVar("_Result")
-
-
-def _in_background(fn: Callable[[_Arg], _Result], arg: _Arg) -> concurrent.futures.Future[_Result]:
-    """``fn(arg)`` in a daemon thread (an abandoned sync never waits for it at exit)."""
-    future: concurrent.futures.Future[_Result] = concurrent.futures.Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(arg))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="looker-next-page", daemon=True).start()
-    return future
-
-
-class LookerExploreStream(Stream):
-    """A System Activity explore as an incremental Singer stream."""
-
-    definition: t.ClassVar[ExploreDefinition]
-    # Pages come sorted ascending by the replication key, so STATE may be emitted mid-sync
-    # and an interrupted sync resumes from the last bookmark.
-    is_sorted = True
-
-    def __init__(self, tap: TapLookerActivity, *, live_schema: bool = True) -> None:
-        """``live_schema=False`` (a stream this run will not sync): no metadata call."""
-        self._looker_tap = tap
-        self.dimensions = self._discover_dimensions() if live_schema else self._offline_dimensions()
-        schema = schema_for(self.dimensions, required=self.definition.primary_keys)
-        if SURROGATE_KEY in self.definition.primary_keys:
-            schema["properties"][SURROGATE_KEY] = {"type": ["string"]}
-        super().__init__(tap, schema=schema, name=self.definition.stream_name)
-        self.primary_keys = list(self.definition.primary_keys)
-        self.replication_key = self.definition.replication_key
-
-    def _offline_dimensions(self) -> list[Dimension]:
-        """The bundled fields; for a configured explore, its key fields as placeholders."""
-        if self.definition.fallback_dimensions:
-            return list(self.definition.fallback_dimensions)
-        return [
-            Dimension(looker_name=name, name=name, looker_type="string", json_type="string")
-            for name in self.definition.required_fields
-        ]
-
-    def _discover_dimensions(self) -> list[Dimension]:
-        """Dimensions from the live explore metadata, else the bundled definition."""
-        definition = self.definition
-        try:
-            explore = self._looker_tap.looker.get_explore(definition.model, definition.explore)
-        except (LookerNotFoundError, LookerForbiddenError) as exc:
-            if definition.configured:
-                status = "404 Not Found" if isinstance(exc, LookerNotFoundError) else "403"
-                msg = (
-                    f"explores: stream {definition.stream_name}: Looker has no explore "
-                    f"{definition.explore!r} in model {definition.model!r} visible to this "
-                    f"API user (HTTP {status})"
-                )
-                raise LookerConfigError(msg) from None
-            if not definition.fallback_dimensions:
-                raise
-            self._looker_tap.logger.warning(
-                "Explore metadata for %s/%s unavailable (%s); using the bundled schema",
-                definition.model,
-                definition.explore,
-                exc,
-            )
-            return list(definition.fallback_dimensions)
-        raw_dims = (explore.fields.dimensions if explore.fields else None) or []
-        dims = definition.dimensions_from_metadata(
-            {"name": d.name, "type": d.type, "view": d.view} for d in raw_dims
-        )
-        names = {d.name for d in dims}
-        missing = [k for k in definition.required_fields if k not in names]
-        if missing:
-            msg = (
-                f"explore {definition.model}/{definition.explore} has no dimension(s) "
-                f"{', '.join(missing)} needed as key(s) of stream {definition.stream_name}"
-            )
-            if definition.configured:
-                msg = (
-                    f"explores: stream {definition.stream_name}: explore "
-                    f"{definition.model}/{definition.explore} has no dimension(s) "
-                    f"{', '.join(missing)} (base view {definition.view!r}; fields of joined "
-                    "views are written view.field)"
-                )
-                raise LookerConfigError(msg)
-            raise LookerResponseError(msg)
-        absent = [k for k in definition.surrogate_key_fields if k not in names]
-        if absent:
-            self._looker_tap.logger.warning(
-                "Explore %s/%s has no %s: %s is computed with null for it",
-                definition.model,
-                definition.explore,
-                ", ".join(absent),
-                SURROGATE_KEY,
-            )
-        return dims
-
-    # --- sync ---------------------------------------------------------------------
-
-    def _selected_dimensions(self) -> list[Dimension]:
-        """Dimensions to query: the selected ones, and always the keys."""
-        keys = set(self.definition.key_fields)
-        return [
-            d
-            for d in self.dimensions
-            if d.name in keys or self.mask.get(("properties", d.name), True)
-        ]
-
-    def _dimension(self, name: str) -> Dimension:
-        return next(d for d in self.dimensions if d.name == name)
-
-    def _keyset(self) -> list[Dimension]:
-        """The total order pages follow.
-
-        The replication key, then the primary key(s) or a surrogate-key stream's natural-key
-        fields.
-        """
-        names = {d.name for d in self.dimensions}
-        return [self._dimension(n) for n in self.definition.key_fields if n in names]
-
-    def _start_filters(self, context: Context | None) -> dict[str, str]:
-        """Rows changed since the bookmark (or start_date), inclusive."""
-        rk = self._dimension(t.cast("str", self.replication_key))
-        start = self.get_starting_timestamp(context)
-        tz = self._looker_tap.query_timezone
-        # Looker's "after" is inclusive: rows at the bookmark come again (at-least-once),
-        # which is what guarantees that none is skipped.
-        return {
-            rk.looker_name: (
-                f"after {start.astimezone(tz):%Y/%m/%d %H:%M:%S}" if start else "NOT NULL"
-            )
-        }
-
-    def _with_surrogate_key(
-        self, convert: Callable[[Mapping[str, t.Any]], dict[str, t.Any]]
-    ) -> Callable[[Mapping[str, t.Any]], dict[str, t.Any]]:
-        fields = self.definition.surrogate_key_fields
-        if not fields:
-            return convert
-
-        def convert_with_key(row: Mapping[str, t.Any]) -> dict[str, t.Any]:
-            record = convert(row)
-            record[SURROGATE_KEY] = surrogate_key(record, fields)
-            return record
-
-        return convert_with_key
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Every row changed since the bookmark (inclusive), page by page."""
-        dims = self._selected_dimensions()
-        tz = self._looker_tap.query_timezone
-        convert = row_converter(dims, tz)
-        # Records hold stream-schema properties only, already in their types: skip singer-sdk's
-        # per-record conformance pass (the tap's largest CPU cost, see docs/benchmarks.md)
-        # unless the catalog retyped or dropped a property.
-        self.TYPE_CONFORMANCE_LEVEL = (
-            TypeConformanceLevel.NONE
-            if conformance_is_redundant(self.schema, self.effective_schema)
-            else type(self).TYPE_CONFORMANCE_LEVEL
-        )
-        convert = self._with_surrogate_key(convert)
-        keyset = self._keyset()
-        page_size = int(self.config.get("page_size", 5000))
-        filters = self._start_filters(context)
-        cursor: tuple[t.Any, ...] | None = None
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self._redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
 
-        def fetch(after: tuple[t.Any, ...] | None) -> list[dict[str, t.Any]]:
-            query = models.WriteQuery(
-                model=self.definition.model,
-                view=self.definition.explore,
-                fields=[d.looker_name for d in dims],
-                filters=filters,
-                filter_expression=keyset_filter_expression(keyset, after) if after else None,
-                sorts=[d.looker_name for d in keyset],
-                limit=str(page_size),
-                query_timezone=self._looker_tap.query_timezone_name,
-            )
-            return self._run_query(query)
 
-        # Each next page is fetched in the background while this one is written, so Looker's
-        # query time overlaps singer-sdk's per-record work (docs/benchmarks.md). Only that
-        # thread talks to Looker meanwhile; the queries and records are the same as fetching
-        # page after page, and at most two pages are in memory.
-        pending = _in_background(fetch, cursor)
-        while True:
-            rows = pending.result()
-            more, error = len(rows) >= page_size, None
-            if more:
-                try:
-                    cursor = self._next_cursor(rows[-1], keyset, cursor)
-                except LookerResponseError as exc:
-                    error = exc  # raised after this page's records, as before
-                else:
-                    pending = _in_background(fetch, cursor)
-            for row in rows:
-                yield convert(row)
-            if error:
-                raise error
-            if not more:
-                return
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry transient failures."""
 
-    def _run_query(self, query: models.WriteQuery) -> list[dict[str, t.Any]]:
-        try:
-            return self._looker_tap.looker.run_query(query)
-        except LookerActivityError as exc:
-            explore = f"{self.definition.model}/{self.definition.explore}"
-            msg = f"stream {self.name} (explore {explore}): {exc}"
-            raise type(exc)(msg) from None
+    max_retries: int = 5
+    backoff_factor: float = 1.0
+    max_backoff: float = 120.0
 
-    def _next_cursor(
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        if retry_after:
+            seconds = _parse_retry_after(retry_after)
+            if seconds is not None:
+                return min(max(seconds, 0.0), self.max_backoff)
+        return min(self.backoff_factor * (2 ** (attempt - 1)), self.max_backoff)
+
+
+def _parse_retry_after(value: str) -> float | None:
+    value = value.strip()
+    if value.replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()
+
+
+class SessionRejectedError(LookerAuthError):
+    """Looker answered 401 to an authenticated call: the token expired or was revoked."""
+
+
+def looker_message(body: bytes) -> str:
+    """Looker's own ``message`` (plus validation details) from an error body, if any."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    message = str(payload.get("message") or "")
+    details = [
+        str(err.get("message") or err.get("field") or "")
+        for err in payload.get("errors") or []
+        if isinstance(err, dict)
+    ]
+    details = [d for d in details if d]
+    text = f"{message}: {'; '.join(details)}" if details else message
+    return text[:_MESSAGE_LIMIT]
+
+
+def _describe_network_error(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g}s"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped while reading the response"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect"
+    return type(exc).__name__
+
+
+class LookerHTTPSession(requests.Session):
+    """A session that raises a typed error for every answer that is not a success.
+
+    ``timeout`` bounds the whole request, body included: a server that trickles its answer
+    cannot hold the run for longer than that.
+    """
+
+    def __init__(self, timeout: float, redact: Redactor) -> None:
+        super().__init__()
+        self.deadline = timeout
+        self._redact = redact
+
+    @override
+    def request(
         self,
-        last_row: Mapping[str, t.Any],
-        keyset: Sequence[Dimension],
-        previous: tuple[t.Any, ...] | None,
-    ) -> tuple[t.Any, ...]:
-        cursor = tuple(last_row.get(d.looker_name) for d in keyset)
-        # The replication key and primary keys are never NULL; natural-key fields may be.
-        nullable = set(self.definition.surrogate_key_fields) - {self.replication_key}
-        absent = [
-            d.looker_name
-            for d, value in zip(keyset, cursor, strict=True)
-            if value is None and d.name not in nullable
-        ]
-        if absent:
-            msg = f"Looker returned a row without {' or '.join(absent)}; cannot page past it safely"
-            raise LookerResponseError(msg)
-        if cursor == previous:
-            msg = f"Looker returned the same page twice (cursor {cursor!r}); stopping"
-            raise LookerResponseError(msg)
-        return cursor
+        method: str | bytes,
+        url: str | bytes,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> requests.Response:
+        method_name = method.decode() if isinstance(method, bytes) else method
+        url_text = url.decode() if isinstance(url, bytes) else url
+        where = f"Looker API {method_name} {urllib.parse.urlsplit(url_text).path}"
+        # requests prefers REQUESTS_CA_BUNDLE over a session's verify=False: say it per request.
+        if self.verify is False:
+            kwargs["verify"] = False
+        kwargs["stream"] = True
+        try:
+            response = super().request(method_name, url_text, *args, **kwargs)
+            self._read_within_deadline(response)
+        except requests.exceptions.SSLError as exc:
+            msg = (
+                f"{where}: TLS/certificate problem ({self._tls_reason(exc)}); check "
+                "base_url, the server's certificate, verify_ssl and REQUESTS_CA_BUNDLE"
+            )
+            raise LookerConfigError(self._redact(msg)) from None
+        except requests.exceptions.InvalidURL as exc:
+            msg = f"base_url is not a usable URL ({exc})"
+            raise LookerConfigError(self._redact(msg)) from None
+        except (requests.RequestException, OSError) as exc:
+            msg = f"{where}: {_describe_network_error(exc, self.deadline)}"
+            raise LookerTransientError(msg) from None
+        if not response.ok:
+            raise self._http_error(where, response)
+        return response
+
+    def _read_within_deadline(self, response: requests.Response) -> None:
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            response.close()
+
+        timer = threading.Timer(self.deadline, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            _ = response.content
+        except Exception:
+            if expired.is_set():
+                raise requests.Timeout from None
+            raise
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise requests.Timeout
+
+    @staticmethod
+    def _tls_reason(exc: requests.exceptions.SSLError) -> str:
+        text = str(exc)
+        match = re.search(r"\[SSL[^\]]*\][^'\")]*|certificate verify failed[^'\")]*", text)
+        return (match.group(0) if match else "TLS handshake failed").strip()[:_MESSAGE_LIMIT]
+
+    def _http_error(  # noqa: PLR0911 - one answer per status class
+        self, where: str, response: requests.Response
+    ) -> LookerActivityError:
+        status = response.status_code
+        detail = self._redact(looker_message(response.content))
+        suffix = f": {detail}" if detail else ""
+        if status in RETRYABLE_STATUSES:
+            error = LookerTransientError(f"{where}: HTTP {status}{suffix}")
+            error.retry_after = response.headers.get("Retry-After")
+            return error
+        if where.endswith("/login"):
+            return LoginRejectedError(f"{where}: HTTP {status}")
+        if status == 401:  # noqa: PLR2004
+            return SessionRejectedError(f"{where} answered 401{suffix}")
+        if status == 403:  # noqa: PLR2004
+            return LookerForbiddenError(
+                f"{where} answered 403 Forbidden{suffix}; the API user needs access to "
+                "the System Activity model (see_system_activity)"
+            )
+        if status == 404:  # noqa: PLR2004
+            return LookerNotFoundError(f"{where} answered 404 Not Found{suffix}")
+        if status in {400, 422}:
+            return LookerQueryError(f"{where} rejected the request (HTTP {status}){suffix}")
+        return LookerResponseError(f"{where} answered HTTP {status}{suffix}")
 
 
-class LookerExploreFullTableStream(LookerExploreStream):
-    """An explore without a reliable change time, read whole on every run (FULL_TABLE).
+class LoginRejectedError(LookerAuthError):
+    """Looker refused the login call (unknown credentials, or not a Looker login path)."""
 
-    Pages follow the primary key alone (``${view.id} > last id``), so Looker's row cap never
-    truncates the table; each run costs ceil(rows / page_size) queries (one more when the
-    last page is exactly full). Rows deleted in Looker stay downstream.
-    """
 
-    is_sorted = False
+class TapApiSettings(api_settings.ApiSettings):
+    """looker-sdk settings: the tap's config first, then LOOKERSDK_* env vars / looker.ini."""
+
+    def __init__(self, overrides: Mapping[str, str], ini_file: str = "looker.ini") -> None:
+        self._overrides = {k: v for k, v in overrides.items() if v not in {None, ""}}
+        try:
+            super().__init__(filename=ini_file, env_prefix="LOOKERSDK")
+        except TypeError:  # looker-sdk's verdict on a verify_ssl it cannot read as a boolean
+            msg = "verify_ssl from LOOKERSDK_VERIFY_SSL / looker.ini must be true or false"
+            raise LookerConfigError(msg) from None
+        except ValueError:
+            msg = "timeout from LOOKERSDK_TIMEOUT / looker.ini must be a whole number of seconds"
+            raise LookerConfigError(msg) from None
+        self.base_url = self.base_url.rstrip("/")
 
     @override
-    def _start_filters(self, context: Context | None) -> dict[str, str]:
-        return {}
+    def read_config(self) -> api_settings.SettingsConfig:
+        """Merge looker.ini, LOOKERSDK_* env vars and the tap's own settings."""
+        data = super().read_config()
+        data.update(self._overrides)  # type: ignore[typeddict-item]
+        return data
+
+
+MAX_TIMEOUT = 3600
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What the tap needs to reach Looker; unset values fall back to looker-sdk's sources."""
+
+    base_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    verify_ssl: bool | None = None
+    timeout: int | None = None
+
+    def sdk_settings(self) -> TapApiSettings:
+        """looker-sdk settings, validated."""
+        overrides = {
+            "base_url": self.base_url or "",
+            "client_id": self.client_id or "",
+            "client_secret": self.client_secret or "",
+            "verify_ssl": "" if self.verify_ssl is None else str(self.verify_ssl).lower(),
+            "timeout": "" if self.timeout is None else str(self.timeout),
+        }
+        settings = TapApiSettings(overrides)
+        _check_settings(settings)
+        return settings
+
+
+class LookerClient:
+    """The Looker API 4.0 calls the tap makes: explore metadata, inline queries, dashboards."""
+
+    def __init__(
+        self,
+        connection: ConnectionSettings,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self.redact = Redactor()
+        settings = connection.sdk_settings()
+        self.redact.add(settings.read_config().get("client_secret"))
+        self.base_url = settings.base_url
+        self.session = LookerHTTPSession(settings.timeout, self.redact)
+        transport = RequestsTransport(settings, self.session)
+        self.sdk = methods40.Looker40SDK(
+            auth_session.AuthSession(settings, transport, serialize.deserialize40, "4.0"),
+            serialize.deserialize40,
+            serialize.serialize40,
+            transport,
+            "4.0",
+        )
+        self.calls: dict[str, int] = {"login": 0, "metadata": 0, "query": 0, "rest": 0}
+
+    def _call(self, kind: str, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
+        """Run one SDK call: retry transient failures, log in again once on a 401."""
+        attempt, relogged = 0, False
+        while True:
+            logged_in = self.sdk.auth.is_authenticated
+            try:
+                self.calls[kind] += 1
+                result = fn()
+            except LookerTransientError as exc:
+                attempt += 1
+                if attempt > self.policy.max_retries:
+                    msg = f"{exc} (gave up after {self.policy.max_retries} retries)"
+                    raise LookerUnavailableError(self.redact(msg)) from None
+                delay = self.policy.delay(attempt, exc.retry_after)
+                logger.warning(
+                    "%s; retry %d/%d in %.1fs", exc, attempt, self.policy.max_retries, delay
+                )
+                self._sleep(delay)
+                continue
+            except SessionRejectedError:
+                if relogged:
+                    raise
+                relogged = True
+                logger.info("Looker session was rejected; logging in again")
+                self.sdk.auth.token = auth_token.AuthToken()
+                continue
+            except LoginRejectedError:
+                raise self._login_error() from None
+            except serialize.DeserializeError:
+                raise self._not_looker_error() from None
+            finally:
+                if not logged_in and self.sdk.auth.is_authenticated:
+                    self.calls["login"] += 1
+            return result
+
+    def _login_error(self) -> LookerActivityError:
+        """Looker answers 404 to unknown credentials, and so does a wrong base path."""
+        try:
+            response = self.session.get(f"{self.base_url}{API_PATH}/versions")
+            versions = response.json()
+            looks_like_looker = isinstance(versions, dict) and "supported_versions" in versions
+        except (LookerActivityError, ValueError):
+            looks_like_looker = False
+        if looks_like_looker:
+            return LookerAuthError(
+                "Looker rejected the API credentials; check client_id and client_secret"
+            )
+        return self._not_looker_error()
+
+    def _not_looker_error(self) -> LookerActivityError:
+        return LookerConfigError(
+            f"base_url {self.base_url} does not look like a Looker API ({API_PATH}/versions "
+            "is not Looker's): use the API host, e.g. https://company.looker.com:19999 or "
+            "https://company.cloud.looker.com, without /api/4.0"
+        )
+
+    def get_explore(self, model: str, explore: str) -> list[dict[str, t.Any]]:
+        """The dimensions of one explore: name, type, view (LookML metadata)."""
+        result = self._call(
+            "metadata",
+            lambda: self.sdk.lookml_model_explore(
+                model, explore, fields="name,fields(dimensions(name,type,view))"
+            ),
+        )
+        fields = getattr(result, "fields", None)
+        dimensions = getattr(fields, "dimensions", None) if fields else None
+        if not dimensions:
+            raise self._not_looker_error()
+        return [{"name": d.name, "type": d.type, "view": d.view} for d in dimensions]
+
+    def run_query(self, query: models.WriteQuery) -> list[dict[str, t.Any]]:
+        """Run an inline query (never from Looker's cache) and return its rows."""
+        return t.cast(
+            "list[dict[str, t.Any]]",
+            self._call(
+                "query",
+                lambda: decode_rows(
+                    self.sdk.run_inline_query("json", query, apply_formatting=False, cache=False)
+                ),
+            ),
+        )
+
+    def search_dashboards(
+        self, fields: Iterable[str], *, deleted: bool, limit: int, offset: int
+    ) -> list[dict[str, t.Any]]:
+        """One page of user-defined dashboards, by id (``deleted`` picks the deleted ones)."""
+        params = {
+            "fields": ",".join(fields),
+            "deleted": str(deleted).lower(),
+            "limit": str(limit),
+            "offset": str(offset),
+            "sorts": "id",
+        }
+        return t.cast(
+            "list[dict[str, t.Any]]",
+            self._call(
+                "rest",
+                lambda: decode_rows(
+                    self.sdk.get(
+                        path="/dashboards/search",
+                        structure=t.Union[str, bytes],  # type: ignore[arg-type] # noqa: UP007
+                        query_params=t.cast("t.Any", params),
+                    )
+                ),
+            ),
+        )
+
+
+_LEADING_HTML = re.compile(r"\s*<")
+
+
+def decode_rows(body: str | bytes) -> list[dict[str, t.Any]]:
+    """A JSON array of objects from a response body.
+
+    Raises LookerQueryError for Looker's ``looker_error`` answer (LookerTransientError when
+    the message says the failure may pass), LookerTransientError for a body cut short.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if _LEADING_HTML.match(text):  # not text.lstrip(): that copies the whole page
+        msg = (
+            "the server answered with HTML, not Looker API JSON; "
+            "is base_url the Looker API URL (e.g. https://company.looker.com:19999)?"
+        )
+        raise LookerResponseError(msg)
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"invalid JSON in a Looker answer ({exc.msg} at char {exc.pos})"
+        raise LookerTransientError(msg) from None
+    if isinstance(rows, dict) and "looker_error" in rows:
+        rows = [rows]
+    if not isinstance(rows, list):
+        msg = f"Looker answered a JSON {type(rows).__name__}, not an array of rows"
+        raise LookerResponseError(msg)
+    for row in (rows[0], rows[-1]) if rows else ():
+        if isinstance(row, dict) and "looker_error" in row:
+            message = str(row["looker_error"])[:_MESSAGE_LIMIT]
+            error_type = (
+                LookerTransientError if TRANSIENT_QUERY_ERRORS.search(message) else LookerQueryError
+            )
+            msg = f"the query failed in Looker: {message}"
+            raise error_type(msg)
+    return rows
+
+
+def _check_settings(settings: api_settings.ApiSettings) -> None:
+    cfg = settings.read_config()
+    missing = [
+        name
+        for name, value in (
+            ("base_url", settings.base_url),
+            ("client_id", cfg.get("client_id")),
+            ("client_secret", cfg.get("client_secret")),
+        )
+        if not value
+    ]
+    if missing:
+        msg = (
+            f"missing Looker setting(s): {', '.join(missing)} "
+            "(set them in the tap config, or as LOOKERSDK_* env vars / looker.ini)"
+        )
+        raise LookerConfigError(msg)
+    parts = urllib.parse.urlsplit(settings.base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        msg = (
+            "base_url must be an http(s) URL like https://company.looker.com:19999, "
+            f"got {settings.base_url!r}"
+        )
+        raise LookerConfigError(msg)
+    if re.search(r"/api(/\d[\d.]*)?/?$", parts.path):
+        msg = (
+            f"base_url must be the Looker host without the API path, e.g. "
+            f"{parts.scheme}://{parts.netloc} (not {settings.base_url})"
+        )
+        raise LookerConfigError(msg)
+    if not 1 <= settings.timeout <= MAX_TIMEOUT:
+        msg = f"timeout must be between 1 and {MAX_TIMEOUT} seconds, got {settings.timeout}"
+        raise LookerConfigError(msg)

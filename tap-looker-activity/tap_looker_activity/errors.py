@@ -33,3 +33,14 @@ class LookerUnavailableError(LookerActivityError):
 
 class LookerResponseError(LookerActivityError):
     """Looker answered, but not with what the Looker API returns."""
+
+
+class LookerTransientError(LookerActivityError):
+    """A failure that may pass: retried with backoff, then reported as unavailable."""
+
+    retry_after: str | None = None  # the server's Retry-After, when it sent one
+
+
+def in_context(exc: LookerActivityError, where: str) -> LookerActivityError:
+    """The same kind of error, its message prefixed with where it happened."""
+    return type(exc)(f"{where}{exc}")

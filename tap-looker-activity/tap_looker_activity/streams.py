@@ -1,121 +1,429 @@
-"""Stream definitions: which explore, which keys. The rest lives in the base classes.
+"""The streams: System Activity explores, any configured explore, and dashboards.
 
-Each stream's explore, keys and fallback fields are in ``schemas/<stream>.json``. Only
-``content_usage`` is selected when no catalog is given (plain Singer use): every stream
-costs at least one Looker query per run, so the others are opted into by selection
-(Meltano's ``select``, or ``"selected": true`` in a catalog).
+Every explore stream is an ``ExploreStream`` built from an ``ExploreDefinition``: the bundled
+ones are declared below (name, keys, replication key, in one place), each item of the
+``explores`` setting becomes one the same way. Only ``content_usage`` is selected when no
+catalog is given (plain Singer use): every stream costs at least one Looker query per run, so
+the others are opted into by selection (Meltano's ``select``, or a catalog).
+
+``dashboard`` comes from the REST API instead: System Activity's dashboard explore is built
+on dashboard layout components, so a dashboard without tiles has no row there.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import typing as t
+import zoneinfo
+from dataclasses import dataclass, replace
 
-from tap_looker_activity.client import LookerExploreFullTableStream, LookerExploreStream
-from tap_looker_activity.lookml import ExploreDefinition
+from looker_sdk.sdk.api40 import models
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import Stream
+from typing_extensions import override
+
+from tap_looker_activity.errors import LookerActivityError, LookerConfigError, in_context
+from tap_looker_activity.explores import (
+    SURROGATE_KEY,
+    Dimension,
+    ExploreDefinition,
+    schema_for,
+)
+from tap_looker_activity.paging import CONFIRM_SHORT_PAGES_FROM, KeysetPager
+from tap_looker_activity.records import (
+    format_utc,
+    parse_timestamp,
+    row_converter,
+    surrogate_key,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_looker_activity.client import LookerClient
+
+# --- the bundled System Activity streams -----------------------------------------------------
+
+SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
+    ExploreDefinition.bundled(
+        "content_usage",
+        explore="content_usage",
+        primary_keys=("id",),
+        replication_key="last_accessed_time",
+        description="One row per content item; access counters grow in place.",
+        selected_by_default=True,
+        # Both change without last_accessed_time moving (a rename, a new favorite): an
+        # incremental load would keep stale values. Titles come from the dashboard and look
+        # streams; favorites from the REST API if needed.
+        excluded_fields=("content_title", "favorite_count"),
+    ),
+    ExploreDefinition.bundled(
+        "history",
+        explore="history",
+        primary_keys=("id",),
+        # A run is written when it starts and completed later: keyed on completed_time it
+        # arrives once, in its final state.
+        replication_key="completed_time",
+        description="One row per query run, once it has completed.",
+    ),
+    ExploreDefinition.bundled(
+        "query",
+        explore="query",
+        primary_keys=("id",),
+        replication_key="created_time",
+        description="Query definitions (model, explore, fields, filters); immutable.",
+    ),
+    ExploreDefinition.bundled(
+        "event",
+        explore="event",
+        primary_keys=("id",),
+        replication_key="created_time",
+        description="Logins, content changes, admin actions; append-only.",
+    ),
+    ExploreDefinition.bundled(
+        "event_attribute",
+        explore="event_attribute",
+        primary_keys=("id",),
+        replication_key="event_created_time",
+        description="Name/value pairs of events, bookmarked on their event's created_time.",
+    ),
+    ExploreDefinition.bundled(
+        "scheduled_job",
+        explore="scheduled_plan",
+        primary_keys=("id",),
+        replication_key="finalized_time",
+        description="One row per schedule delivery, once it has finished.",
+    ),
+    ExploreDefinition.bundled(
+        "pdt_event_log",
+        explore="pdt_event_log",
+        primary_keys=("id",),
+        replication_key="created_time",
+        description="PDT builds and regenerator events; append-only.",
+    ),
+    ExploreDefinition.bundled(
+        "user",
+        explore="user",
+        primary_keys=("id",),
+        replication_key=None,
+        description="User accounts; read whole on every run (no update time to bookmark).",
+    ),
+    ExploreDefinition.bundled(
+        "look",
+        explore="look",
+        primary_keys=("id",),
+        replication_key=None,
+        description="Saved Looks, deleted ones included (deleted_time); read whole.",
+    ),
+)
 
 
-class ContentUsageStream(LookerExploreStream):
-    """System Activity > Content Usage: one row per content item, counters grow in place."""
+@dataclass(frozen=True)
+class ExtractSettings:
+    """The settings every stream reads, validated once by the tap."""
 
-    definition = ExploreDefinition.from_bundled("content_usage")
+    page_size: int
+    lookback: dt.timedelta
+    system_timezone: str
+    query_timezone: str
+
+    def timezone_of(self, definition: ExploreDefinition) -> str:
+        """The zone Looker's naive times of this explore are in.
+
+        System Activity stores times in the system time zone and query_timezone does not
+        convert them (Looker docs, "Using time zone settings"); other models honour it.
+        """
+        return self.system_timezone if definition.is_system_activity else self.query_timezone
 
 
-class HistoryStream(LookerExploreStream):
-    """History: one row per query run, bookmarked on completed_time.
+def _json_type(prop: Mapping[str, t.Any]) -> str:
+    """The converter type a catalog property asks for."""
+    fmt = prop.get("format")
+    if fmt in {"date-time", "date"}:
+        return str(fmt)
+    types = prop.get("type") or []
+    types = [types] if isinstance(types, str) else list(types)
+    for name in ("integer", "number", "boolean", "string"):
+        if name in types:
+            return name
+    return "string"
 
-    A run appears once it has finished, in its final state (status, runtime, result source).
+
+class LookerStream(Stream):
+    """What every stream of this tap shares: Looker access, settings, a run summary."""
+
+    # Records are built by records.row_converter in the types of the stream's effective
+    # schema (the catalog's, when one is given), so singer-sdk's per-record conformance pass
+    # cannot change them; it was the tap's largest CPU cost. Checked against singer-sdk
+    # 0.54.9 by tests/test_conformance.py, which fails if a singer-sdk upgrade changes that.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        name: str,
+        dimensions: Iterable[Dimension],
+        settings: ExtractSettings,
+        looker: Callable[[], LookerClient],
+    ) -> None:
+        """``looker()`` returns the tap's one API client (created on first use)."""
+        self.settings = settings
+        self._looker = looker
+        self.dimensions = list(dimensions)
+        super().__init__(tap, name=name)  # the schema is the property below
+
+    @property
+    @override
+    def schema(self) -> dict[str, t.Any]:
+        return schema_for(self.dimensions, required=self.primary_keys or ())
+
+    def use_dimensions(self, dimensions: Iterable[Dimension]) -> None:
+        """Fields as Looker describes them now (from live metadata)."""
+        self.dimensions = list(dimensions)
+
+    def selected_dimensions(self) -> list[Dimension]:
+        """Dimensions to query: the selected properties of the effective schema, in its types.
+
+        Keys are always selected; a catalog that deselects one is refused.
+        """
+        properties = self.effective_schema.get("properties") or {}
+        keys = {
+            *(self.primary_keys or ()),
+            *([self.replication_key] if self.replication_key else []),
+        }
+        chosen = []
+        for dim in self.dimensions:
+            prop = properties.get(dim.name)
+            selected = self.mask.get(("properties", dim.name), True)
+            if dim.name in keys and (prop is None or not selected):
+                msg = (
+                    f"the catalog {'leaves out' if prop is None else 'deselects'} "
+                    f"{self.name}.{dim.name}, a key of the stream; keys cannot be deselected"
+                )
+                raise LookerConfigError(msg)
+            if prop is None or not selected:
+                continue
+            json_type = _json_type(prop)
+            chosen.append(dim if json_type == dim.json_type else replace(dim, json_type=json_type))
+        return chosen
+
+    def log_summary(self, queries: int, rows: int, bookmark_before: object) -> None:
+        """One line per stream: what this run did."""
+        bookmark_after = (self.stream_state or {}).get("replication_key_value")
+        self.logger.info(
+            "%s: %d rows in %d Looker queries; bookmark %s -> %s",
+            self.name,
+            rows,
+            queries,
+            bookmark_before or "(none)",
+            bookmark_after or "(full table)",
+        )
+
+
+class ExploreStream(LookerStream):
+    """One Looker explore, read in keyset-ordered pages.
+
+    With a replication key: incremental, from the bookmark minus ``lookback`` (rows Looker
+    makes visible late are read again; the downstream MERGE on the key keeps that
+    idempotent). Without one: the whole explore on every run, paged by the primary key.
     """
 
-    definition = ExploreDefinition.from_bundled("history")
-    selected_by_default = False
+    # Pages come in keyset order, so STATE may be emitted mid-sync and an interrupted sync
+    # resumes from the last bookmark. The order is checked by the pager (one clear error);
+    # singer-sdk's own check is off because the look-back re-reads rows before the bookmark.
+    is_sorted = True
+    check_sorted = False
+
+    def __init__(
+        self,
+        tap: Tap,
+        definition: ExploreDefinition,
+        *,
+        settings: ExtractSettings,
+        looker: Callable[[], LookerClient],
+    ) -> None:
+        """A stream for ``definition``, with its bundled (or placeholder) fields for now."""
+        self.definition = definition
+        self.selected_by_default = definition.selected_by_default
+        if not definition.replication_key:
+            self.is_sorted = False
+        super().__init__(
+            tap,
+            name=definition.name,
+            dimensions=definition.placeholder_dimensions(),
+            settings=settings,
+            looker=looker,
+        )
+        self.primary_keys = definition.primary_keys
+        self.replication_key = definition.replication_key
+
+    def _start_filters(self, tz: dt.tzinfo) -> tuple[dict[str, str], bool]:
+        """Rows changed since the bookmark minus the look-back (or start_date); first load?"""
+        if not self.replication_key:
+            return {}, False
+        state = self.stream_state or {}
+        has_bookmark = bool(
+            state.get("replication_key_value")
+            and state.get("replication_key") == self.replication_key
+        )
+        start = self.get_starting_timestamp(self.context)
+        if has_bookmark and start is not None:
+            start_date = self.config.get("start_date")
+            floor = parse_timestamp(start_date, dt.UTC) if start_date else None
+            start -= self.settings.lookback
+            if floor is not None and start < floor:
+                start = floor
+        rk = next(d for d in self.dimensions if d.name == self.replication_key)
+        # Looker's "after" is inclusive: rows at the bookmark come again (at-least-once).
+        value = f"after {start.astimezone(tz):%Y/%m/%d %H:%M:%S}" if start else "NOT NULL"
+        return {rk.looker_name: value}, not has_bookmark
+
+    def _keyset(self, dims: list[Dimension]) -> list[Dimension]:
+        by_name = {d.name: d for d in dims}
+        return [by_name[name] for name in self.definition.key_fields if name in by_name]
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Every row changed since the bookmark (minus the look-back), page by page."""
+        definition = self.definition
+        tz_name = self.settings.timezone_of(definition)
+        tz = _zone(tz_name)
+        dims = self.selected_dimensions()
+        by_name = {d.name: d for d in self.dimensions}
+        for name in definition.key_fields:  # natural-key fields of a surrogate key
+            if name not in {d.name for d in dims} and name in by_name:
+                dims.append(by_name[name])
+        where = f"stream {self.name} (explore {definition.model}/{definition.explore}): "
+        convert = row_converter(dims, tz, where=where)
+        key_fields = definition.surrogate_key_fields
+        filters, first_load = self._start_filters(tz)
+        bookmark_before = (self.stream_state or {}).get("replication_key_value")
+
+        def fetch(expression: str | None) -> list[dict[str, t.Any]]:
+            query = models.WriteQuery(
+                model=definition.model,
+                view=definition.explore,
+                fields=[d.looker_name for d in dims],
+                filters=filters,
+                filter_expression=expression,
+                sorts=[d.looker_name for d in keyset],
+                limit=str(self.settings.page_size),
+                # System Activity ignores it (times stay in the system zone); sending the
+                # zone the tap reads them in keeps either behaviour correct.
+                query_timezone=tz_name,
+            )
+            return self._looker().run_query(query)
+
+        keyset = self._keyset(dims)
+        pager = KeysetPager(
+            fetch,
+            keyset,
+            page_size=self.settings.page_size,
+            tz=tz,
+            nullable=frozenset(key_fields) - {definition.replication_key or ""},
+            first_load=first_load,
+            logger=self.logger,
+        )
+        try:
+            for page, rows in enumerate(pager.pages(), start=1):
+                # A whole page is converted before any of it is written: a bad value stops
+                # the stream before its page, never in the middle of it.
+                records = [convert(row) for row in rows]
+                if key_fields:
+                    for record in records:
+                        record[SURROGATE_KEY] = surrogate_key(record, key_fields)
+                if page % 20 == 0:
+                    self.logger.info(
+                        "%s: %d pages, %d rows so far, up to %s",
+                        self.name,
+                        page,
+                        pager.stats.rows,
+                        records[-1].get(self.replication_key or "") or "",
+                    )
+                yield from records
+        except LookerActivityError as exc:
+            if str(exc).startswith("stream "):
+                raise
+            raise in_context(exc, where) from None
+        self.log_summary(pager.stats.queries, pager.stats.rows, bookmark_before)
 
 
-class QueryStream(LookerExploreStream):
-    """Query: query definitions (model, explore, fields, filters); immutable."""
-
-    definition = ExploreDefinition.from_bundled("query")
-    selected_by_default = False
-
-
-class EventStream(LookerExploreStream):
-    """Event: logins, content changes, admin actions; append-only."""
-
-    definition = ExploreDefinition.from_bundled("event")
-    selected_by_default = False
-
-
-class EventAttributeStream(LookerExploreStream):
-    """Event Attribute: name/value pairs of events.
-
-    Bookmarked on the joined event.created_time, exposed as event_created_time.
-    """
-
-    definition = ExploreDefinition.from_bundled("event_attribute")
-    selected_by_default = False
-
-
-class ScheduledJobStream(LookerExploreStream):
-    """Scheduled Plan > scheduled_job: one row per schedule delivery.
-
-    Bookmarked on finalized_time: a job appears once it has finished, with its final status.
-    """
-
-    definition = ExploreDefinition.from_bundled("scheduled_job")
-    selected_by_default = False
-
-
-class PdtEventLogStream(LookerExploreStream):
-    """PDT Event Log: no unique id; keyed by ``_sdc_surrogate_key`` (see client.py)."""
-
-    definition = ExploreDefinition.from_bundled("pdt_event_log")
-    selected_by_default = False
-
-
-class UserStream(LookerExploreFullTableStream):
-    """User: accounts; read whole each run (no update time to bookmark)."""
-
-    definition = ExploreDefinition.from_bundled("user")
-    selected_by_default = False
-
-
-class DashboardStream(LookerExploreFullTableStream):
-    """Dashboard: user-defined dashboards; read whole each run."""
-
-    definition = ExploreDefinition.from_bundled("dashboard")
-    selected_by_default = False
-
-
-class LookStream(LookerExploreFullTableStream):
-    """Look: saved Looks; read whole each run."""
-
-    definition = ExploreDefinition.from_bundled("look")
-    selected_by_default = False
-
-
-STREAM_TYPES: list[type[LookerExploreStream]] = [
-    ContentUsageStream,
-    HistoryStream,
-    QueryStream,
-    EventStream,
-    EventAttributeStream,
-    ScheduledJobStream,
-    PdtEventLogStream,
-    UserStream,
-    DashboardStream,
-    LookStream,
-]
-
-
-def configured_stream_type(definition: ExploreDefinition) -> type[LookerExploreStream]:
-    """A stream class for one item of the ``explores`` setting (selected by default)."""
-    base = LookerExploreStream if definition.replication_key else LookerExploreFullTableStream
-    camel = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", definition.stream_name))
-    return type(
-        f"{camel}ConfiguredStream",
-        (base,),
-        {
-            "definition": definition,
-            "selected_by_default": True,
-            "__doc__": f"{definition.model}/{definition.explore} from the explores setting.",
-        },
+DASHBOARD_FIELDS: tuple[Dimension, ...] = tuple(
+    Dimension(looker_name=name, name=name, looker_type=looker_type, json_type=json_type)
+    for name, looker_type, json_type in (
+        ("id", "string", "string"),
+        ("title", "string", "string"),
+        ("description", "string", "string"),
+        ("user_id", "string", "string"),
+        ("folder_id", "string", "string"),
+        ("slug", "string", "string"),
+        ("hidden", "yesno", "boolean"),
+        ("deleted", "yesno", "boolean"),
+        ("query_timezone", "string", "string"),
+        ("created_at", "date_time", "date-time"),
+        ("updated_at", "date_time", "date-time"),
+        ("deleted_at", "date_time", "date-time"),
     )
+)
+
+
+class DashboardStream(LookerStream):
+    """Every user-defined dashboard (with or without tiles, deleted ones flagged), by REST.
+
+    ``search_dashboards`` twice per run (``deleted=false``, then ``deleted=true``: Looker's
+    default for an absent ``deleted`` is not documented), paged by offset in id order.
+    Costs administrative API calls, not query calls. Read whole on every run.
+    """
+
+    primary_keys = ("id",)
+    replication_key = None
+    is_sorted = False
+    selected_by_default = False
+
+    def __init__(
+        self, tap: Tap, *, settings: ExtractSettings, looker: Callable[[], LookerClient]
+    ) -> None:
+        """The dashboard stream."""
+        super().__init__(
+            tap, name="dashboard", dimensions=DASHBOARD_FIELDS, settings=settings, looker=looker
+        )
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """All dashboards, not deleted then deleted."""
+        dims = self.selected_dimensions()
+        convert = row_converter(dims, dt.UTC, where="stream dashboard (REST search): ")
+        fields = [d.looker_name for d in dims]
+        limit = self.settings.page_size
+        calls = rows_seen = 0
+        for deleted in (False, True):
+            offset = 0
+            while True:
+                calls += 1
+                try:
+                    rows = self._looker().search_dashboards(
+                        fields, deleted=deleted, limit=limit, offset=offset
+                    )
+                except LookerActivityError as exc:
+                    raise in_context(exc, "stream dashboard: ") from None
+                records = [convert(row) for row in rows]
+                rows_seen += len(records)
+                yield from records
+                offset += len(rows)
+                # A short page ends the pass unless it is large enough to be a server cap.
+                if len(rows) < min(limit, CONFIRM_SHORT_PAGES_FROM) or not rows:
+                    break
+        self.log_summary(calls, rows_seen, None)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    return zoneinfo.ZoneInfo(name)  # validated by the tap
+
+
+def format_bookmark(value: str) -> str:
+    """A bookmark in the one form the tap writes (RFC 3339, UTC)."""
+    return format_utc(parse_timestamp(value, dt.UTC))

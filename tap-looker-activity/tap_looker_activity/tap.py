@@ -2,40 +2,69 @@
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
+import io
 import json
-import re
+import logging
+import signal
 import sys
 import typing as t
 import zoneinfo
 from functools import cached_property
-from pathlib import Path
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError, MapExpressionError, StreamMapConfigError
+from singer_sdk.singerlib import Schema
 from typing_extensions import override
 
-from tap_looker_activity.errors import LookerActivityError, LookerConfigError
-from tap_looker_activity.looker_api import ConnectionSettings, LookerClient, RetryPolicy
-from tap_looker_activity.lookml import ExploreDefinition
-from tap_looker_activity.streams import STREAM_TYPES, configured_stream_type
+from tap_looker_activity.client import (
+    MAX_TIMEOUT,
+    ConnectionSettings,
+    LookerClient,
+    RedactingFilter,
+    RetryPolicy,
+)
+from tap_looker_activity.errors import (
+    LookerActivityError,
+    LookerConfigError,
+    LookerForbiddenError,
+    LookerNotFoundError,
+    LookerResponseError,
+)
+from tap_looker_activity.explores import (
+    SURROGATE_KEY,
+    Dimension,
+    ExploreDefinition,
+)
+from tap_looker_activity.records import ValueConversionError, format_utc, parse_timestamp
+from tap_looker_activity.streams import (
+    SYSTEM_ACTIVITY_STREAMS,
+    DashboardStream,
+    ExploreStream,
+    ExtractSettings,
+    LookerStream,
+)
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
+    import click
     from singer_sdk.streams import Stream
 
-    from tap_looker_activity.client import LookerExploreStream
-
-_STREAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+STREAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+BUILT_IN_STREAMS = frozenset({d.name for d in SYSTEM_ACTIVITY_STREAMS} | {"dashboard"})
+# Whole-second time timeframes: what Looker's date_time() literal can page on.
+PAGEABLE_TIME_TYPES = frozenset({"date_time", "date_second", "time"})
+EARLIEST_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class TapLookerActivity(Tap):
     """Singer tap for Looker's System Activity model."""
 
     name = "tap-looker-activity"
-    # msgspec serializes RECORD messages about twice as fast as the default writer; with it
-    # the tap reaches >= 80% of a plain looker-sdk extract (docs/benchmarks.md).
+    # msgspec serializes RECORD messages about twice as fast as the default writer.
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
@@ -45,15 +74,15 @@ class TapLookerActivity(Tap):
             title="Looker API base URL",
             description=(
                 "Looker API host, e.g. https://company.looker.com:19999 (or "
-                "https://company.cloud.looker.com). Falls back to LOOKERSDK_BASE_URL / "
-                "looker.ini."
+                "https://company.cloud.looker.com), without /api/4.0. Falls back to "
+                "LOOKERSDK_BASE_URL / looker.ini."
             ),
         ),
         th.Property(
             "client_id",
             th.StringType,
             title="API client ID",
-            description="Looker API3 client ID. Falls back to LOOKERSDK_CLIENT_ID / looker.ini.",
+            description="Looker API client ID. Falls back to LOOKERSDK_CLIENT_ID / looker.ini.",
         ),
         th.Property(
             "client_secret",
@@ -61,7 +90,7 @@ class TapLookerActivity(Tap):
             secret=True,
             title="API client secret",
             description=(
-                "Looker API3 client secret. Falls back to LOOKERSDK_CLIENT_SECRET / looker.ini."
+                "Looker API client secret. Falls back to LOOKERSDK_CLIENT_SECRET / looker.ini."
             ),
         ),
         th.Property(
@@ -69,32 +98,46 @@ class TapLookerActivity(Tap):
             th.DateTimeType,
             title="Start date",
             description=(
-                "Earliest activity to extract on the first run (ISO 8601). Default: "
-                "everything Looker still holds. Later runs start at the bookmark."
+                "Earliest activity to extract on the first run (ISO 8601, 1970 or later). "
+                "Default: everything Looker still holds. Later runs start at the bookmark."
             ),
         ),
         th.Property(
             "verify_ssl",
             th.BooleanType,
-            default=True,
             title="Verify SSL",
-            description="Verify the Looker server's TLS certificate.",
+            description=(
+                "Verify the Looker server's TLS certificate. Unset: LOOKERSDK_VERIFY_SSL / "
+                "looker.ini, else true."
+            ),
         ),
         th.Property(
             "timeout",
-            th.IntegerType,
-            default=120,
+            th.IntegerType(minimum=1, maximum=MAX_TIMEOUT),
             title="Timeout (seconds)",
-            description="Seconds to wait for one Looker API response before retrying.",
+            description=(
+                "Seconds one Looker API call may take in all (body included) before it is "
+                "retried. Unset: LOOKERSDK_TIMEOUT / looker.ini, else 120."
+            ),
         ),
         th.Property(
             "page_size",
-            th.IntegerType,
-            default=5000,
+            th.IntegerType(minimum=1, maximum=500_000),
+            default=25_000,
             title="Page size",
             description=(
-                "Rows per Looker query. Keep it at or below your instance's row limit "
-                "(5,000 by default): results are paged, never trusted to be complete."
+                "Rows per Looker query (an explicit limit; Looker honours limits above its "
+                "5,000-row default). Results are paged, never trusted to be complete."
+            ),
+        ),
+        th.Property(
+            "system_timezone",
+            th.StringType,
+            default="UTC",
+            title="Looker system time zone",
+            description=(
+                "IANA zone Looker stores System Activity times in: always UTC on "
+                "Looker-hosted instances; a customer-hosted instance may differ."
             ),
         ),
         th.Property(
@@ -103,21 +146,31 @@ class TapLookerActivity(Tap):
             default="UTC",
             title="Query time zone",
             description=(
-                "IANA time zone Looker uses for times in queries and results; records are "
-                "always emitted in UTC (RFC 3339)."
+                "IANA zone for queries on configured explores of other models (System "
+                "Activity ignores it). Records are always emitted in UTC (RFC 3339)."
+            ),
+        ),
+        th.Property(
+            "lookback_minutes",
+            th.IntegerType(minimum=0, maximum=525_600),
+            default=1440,
+            title="Look-back window (minutes)",
+            description=(
+                "Each incremental run re-reads this much before the bookmark: Looker makes "
+                "some rows visible late (Elite System Activity copies in batches up to every "
+                "24 hours). The upsert on the key makes re-read rows harmless."
             ),
         ),
         th.Property(
             "max_retries",
-            th.IntegerType,
+            th.IntegerType(minimum=0, maximum=20),
             default=5,
             title="Max retries",
             description="Retries of one API call on 429, 5xx, timeouts and dropped connections.",
         ),
         th.Property(
             "backoff_factor",
-            # A number, or a numeric string: Meltano passes `kind: string` settings as strings.
-            th.CustomType({"type": ["number", "string"]}),
+            th.NumberType(minimum=0, maximum=600),
             default=1.0,
             title="Backoff factor (seconds)",
             description="First retry delay; doubles each retry. Retry-After is honoured.",
@@ -128,17 +181,22 @@ class TapLookerActivity(Tap):
                 th.ObjectType(
                     th.Property(
                         "name",
-                        th.StringType,
+                        th.StringType(pattern=STREAM_NAME_PATTERN),
                         required=True,
                         description="Stream (and table) name: letters, digits, underscores.",
                     ),
-                    th.Property("model", th.StringType, required=True, description="LookML model."),
                     th.Property(
-                        "explore", th.StringType, required=True, description="Explore name."
+                        "model", th.StringType(min_length=1), required=True, description="Model."
+                    ),
+                    th.Property(
+                        "explore",
+                        th.StringType(min_length=1),
+                        required=True,
+                        description="Explore name.",
                     ),
                     th.Property(
                         "view",
-                        th.StringType,
+                        th.StringType(min_length=1),
                         description="The explore's base view, if not named like the explore.",
                     ),
                     th.Property(
@@ -146,8 +204,8 @@ class TapLookerActivity(Tap):
                         th.CustomType(
                             {
                                 "anyOf": [
-                                    {"type": "array", "items": {"type": "string"}},
-                                    {"type": "string"},
+                                    {"type": "array", "items": {"type": "string", "minLength": 1}},
+                                    {"type": "string", "enum": ["*"]},
                                 ]
                             }
                         ),
@@ -158,20 +216,20 @@ class TapLookerActivity(Tap):
                     ),
                     th.Property(
                         "primary_keys",
-                        th.ArrayType(th.StringType),
+                        th.ArrayType(th.StringType(min_length=1)),
                         description="Unique key field(s) of a row.",
                     ),
                     th.Property(
                         "replication_key",
-                        th.StringType,
+                        th.StringType(min_length=1),
                         description=(
-                            "A time field that moves forward when a row is added or changed; "
-                            "omitted: the explore is read whole on every run."
+                            "A whole-second time field (a _time timeframe) that moves forward "
+                            "when a row is added or changed; omitted: read whole every run."
                         ),
                     ),
                     th.Property(
                         "surrogate_key_fields",
-                        th.ArrayType(th.StringType),
+                        th.ArrayType(th.StringType(min_length=1)),
                         description=(
                             "For rows without a unique id: the fields _sdc_surrogate_key "
                             "(sha256 of their canonical JSON) is computed from."
@@ -188,182 +246,320 @@ class TapLookerActivity(Tap):
         ),
     ).to_dict()
 
-    _discovering = False
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - Tap's own
+        """The tap; settings are validated before anything else happens."""
+        super().__init__(*args, **kwargs)
+        redact = RedactingFilter(self.looker.redact)
+        logging.getLogger("tap_looker_activity").addFilter(redact)
+        self.logger.addFilter(redact)
+        # looker-sdk logs every request at INFO; the tap logs a summary per stream instead.
+        logging.getLogger("looker_sdk").setLevel(logging.WARNING)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                signal.signal(signum, _stop_on_signal)
+            except ValueError:  # not the main thread (embedded use): leave it to the host
+                break
+
+    # --- settings, validated once ------------------------------------------------------------
 
     @cached_property
-    def query_timezone_name(self) -> str:
-        """The configured IANA zone name."""
-        return str(self.config.get("query_timezone") or "UTC")
-
-    @cached_property
-    def query_timezone(self) -> dt.tzinfo:
-        """The configured zone, validated."""
-        try:
-            return zoneinfo.ZoneInfo(self.query_timezone_name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            msg = f"query_timezone {self.query_timezone_name!r} is not an IANA time zone"
-            raise LookerConfigError(msg) from None
-
-    @cached_property
-    def looker(self) -> LookerClient:
-        """One API session shared by all streams."""
-        self._validate_settings()
-        client = LookerClient(
-            ConnectionSettings.from_config(self.config),
-            RetryPolicy(
-                max_retries=int(self.config.get("max_retries", 5)),
-                backoff_factor=float(self.config.get("backoff_factor", 1.0)),
-            ),
-        )
-        # Tap.sync_all is final in singer-sdk, so end the API session at exit instead.
-        atexit.register(client.logout)
-        return client
-
-    def _validate_settings(self) -> None:
-        for name in ("page_size", "timeout"):
-            value = self.config.get(name)
-            if value is not None and int(value) < 1:
-                msg = f"{name} must be a positive integer, got {value!r}"
-                raise LookerConfigError(msg)
-        backoff = self.config.get("backoff_factor", 1.0)
-        try:
-            seconds = float(backoff)
-        except (TypeError, ValueError):
-            seconds = -1.0
-        if not seconds >= 0:  # also rejects NaN
-            msg = f"backoff_factor must be a number of seconds (0 or more), got {backoff!r}"
-            raise LookerConfigError(msg)
-        if int(self.config.get("max_retries", 5)) < 0:
-            msg = "max_retries must be 0 or more"
-            raise LookerConfigError(msg)
+    def extract_settings(self) -> ExtractSettings:
+        """Paging, look-back and time zones, validated."""
+        for name in ("system_timezone", "query_timezone"):
+            try:
+                zoneinfo.ZoneInfo(self.config[name])
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                msg = f"{name} {self.config[name]!r} is not an IANA time zone (e.g. UTC)"
+                raise LookerConfigError(msg) from None
         start_date = self.config.get("start_date")
         if start_date:
             try:
-                dt.datetime.fromisoformat(str(start_date))
-            except ValueError:
-                msg = (
-                    f"start_date {start_date!r} is not an ISO 8601 date or timestamp "
-                    "(e.g. 2024-01-31 or 2024-01-31T00:00:00Z)"
-                )
+                start = parse_timestamp(start_date, dt.UTC)
+            except ValueConversionError:
+                msg = f"start_date {start_date!r} is not an ISO 8601 date or timestamp"
                 raise LookerConfigError(msg) from None
-        _ = self.query_timezone
-        _ = self.configured_definitions
+            if start < EARLIEST_START:
+                msg = f"start_date {start_date!r} is before 1970-01-01"
+                raise LookerConfigError(msg)
+        return ExtractSettings(
+            page_size=self.config["page_size"],
+            lookback=dt.timedelta(minutes=self.config["lookback_minutes"]),
+            system_timezone=self.config["system_timezone"],
+            query_timezone=self.config["query_timezone"],
+        )
 
     @cached_property
     def configured_definitions(self) -> list[ExploreDefinition]:
-        """The ``explores`` setting, validated: one definition per configured explore."""
-        taken = {stream_type.definition.stream_name for stream_type in STREAM_TYPES}
+        """The ``explores`` setting: one definition per item, names unique."""
+        taken = {name.lower() for name in BUILT_IN_STREAMS}
         definitions = []
         for index, entry in enumerate(self.config.get("explores") or []):
-            where = f"explores[{index}]"
-            if not isinstance(entry, dict):
-                msg = f"{where} must be an object with name, model, explore, ..."
-                raise LookerConfigError(msg)
-            name = str(entry.get("name") or "")
-            where += f" ({name})" if name else ""
+            where = f"explores[{index}] ({entry['name']})"
             try:
                 definition = ExploreDefinition.from_setting(entry)
-            except (ValueError, TypeError) as exc:
+            except ValueError as exc:
                 msg = f"{where}: {exc}"
                 raise LookerConfigError(msg) from None
-            if not _STREAM_NAME.match(name):
-                msg = f"{where}: name must be letters, digits and underscores"
+            if definition.name.lower() in taken:
+                msg = (
+                    f"{where}: a stream named {definition.name} already exists "
+                    "(names are compared ignoring case: they become table names)"
+                )
                 raise LookerConfigError(msg)
-            if name in taken:
-                msg = f"{where}: a stream named {name} already exists"
-                raise LookerConfigError(msg)
-            taken.add(name)
+            taken.add(definition.name.lower())
             definitions.append(definition)
         return definitions
 
-    @override
-    def run_discovery(self) -> str:
-        """Discovery reads every stream's live metadata, selected or not."""
-        self._discovering = True
-        self._streams = None  # streams built for a sync may have skipped metadata
-        try:
-            return super().run_discovery()
-        finally:
-            self._discovering = False
+    @cached_property
+    def looker(self) -> LookerClient:
+        """One API client shared by all streams; it logs in on its first call."""
+        return LookerClient(
+            ConnectionSettings(
+                base_url=self.config.get("base_url"),
+                client_id=self.config.get("client_id"),
+                client_secret=self.config.get("client_secret"),
+                verify_ssl=self.config.get("verify_ssl"),
+                timeout=self.config.get("timeout"),
+            ),
+            RetryPolicy(
+                max_retries=self.config["max_retries"],
+                backoff_factor=float(self.config["backoff_factor"]),
+            ),
+        )
+
+    # --- streams -----------------------------------------------------------------------------
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """The bundled System Activity streams and the configured explores.
+        """Every stream, with bundled (or placeholder) fields: building one calls no API."""
+        settings = self.extract_settings
 
-        Explore metadata is read for the streams this run syncs (all of them when
-        discovering); the others keep their bundled schema and cost no API call.
-        """
-        stream_types = [
-            *STREAM_TYPES,
-            *(configured_stream_type(d) for d in self.configured_definitions),
-        ]
+        def looker() -> LookerClient:
+            return self.looker
+
+        explores = [*SYSTEM_ACTIVITY_STREAMS, *self.configured_definitions]
         return [
-            stream_type(self, live_schema=self._will_sync(stream_type))
-            for stream_type in stream_types
+            *(ExploreStream(self, d, settings=settings, looker=looker) for d in explores),
+            DashboardStream(self, settings=settings, looker=looker),
         ]
 
-    def _will_sync(self, stream_type: type[LookerExploreStream]) -> bool:
-        if self._discovering:
-            return True
+    def _will_sync(self, stream: LookerStream) -> bool:
         catalog = self.input_catalog
         if catalog is None:
-            return stream_type.selected_by_default
-        entry = catalog.get_stream(stream_type.definition.stream_name)
+            return stream.selected_by_default
+        entry = catalog.get_stream(stream.name)
         if entry is None:
             return False
         root = entry.metadata.root
         return bool(root.selected if root.selected is not None else root.selected_by_default)
 
-
-def state_file_error(argv: list[str]) -> str | None:
-    """Why the ``--state`` file in ``argv`` is unusable, or None.
-
-    singer-sdk reads the file itself and fails with a traceback on bad JSON, a non-object
-    or a bookmark that is not a timestamp (every replication key of this tap is one).
-    A missing file is left to the CLI, which reports it in one line.
-    """
-    path = next(
-        (
-            arg.split("=", 1)[1] if arg.startswith("--state=") else argv[i + 1]
-            for i, arg in enumerate(argv)
-            if arg.startswith("--state=") or (arg == "--state" and i + 1 < len(argv))
-        ),
-        None,
-    )
-    if path is None or not Path(path).is_file():
-        return None
-    try:
-        state = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"state file {path} is not valid JSON: {exc}"
-    if not isinstance(state, dict):
-        return f"state file {path} must hold a JSON object (a Singer state), not {state!r:.40}"
-    bookmarks = state.get("bookmarks", {})
-    if not isinstance(bookmarks, dict) or not all(isinstance(b, dict) for b in bookmarks.values()):
-        return f"state file {path}: 'bookmarks' must map each stream name to an object"
-    for stream, bookmark in bookmarks.items():
-        value = bookmark.get("replication_key_value")
+    def live_dimensions(self, definition: ExploreDefinition) -> list[Dimension]:
+        """An explore's dimensions from Looker's metadata (one API call), validated."""
+        where = f"stream {definition.name} (explore {definition.model}/{definition.explore})"
         try:
-            if isinstance(value, str):
-                dt.datetime.fromisoformat(value)
-        except ValueError:
-            return (
-                f"state file {path}: the bookmark of stream {stream!r} is {value!r}, "
-                "not an ISO 8601 timestamp"
+            raw = self.looker.get_explore(definition.model, definition.explore)
+        except (LookerNotFoundError, LookerForbiddenError) as exc:
+            if definition.configured:
+                msg = (
+                    f"explores: {where}: Looker has no such explore visible to this API "
+                    f"user ({exc})"
+                )
+                raise LookerConfigError(msg) from None
+            self.logger.warning(
+                "%s: metadata unavailable (%s); using the bundled fields", where, exc
             )
-    return None
+            return list(definition.fallback_dimensions)
+        dims = definition.dimensions_from_metadata(raw)
+        by_name = {d.name: d for d in dims}
+        missing = [name for name in definition.required_fields if name not in by_name]
+        if missing:
+            msg = (
+                f"{where} has no dimension(s) {', '.join(missing)} (base view "
+                f"{definition.view!r}; fields of joined views are written view.field)"
+            )
+            raise (LookerConfigError if definition.configured else LookerResponseError)(msg)
+        rk = by_name.get(definition.replication_key or "")
+        if rk is not None and rk.looker_type not in PAGEABLE_TIME_TYPES:
+            msg = (
+                f"{where}: replication_key {rk.name} is a Looker {rk.looker_type}; it must be "
+                "a whole-second time (a dimension_group's _time timeframe). Leave "
+                "replication_key out to read the explore whole on every run"
+            )
+            raise LookerConfigError(msg)
+        return dims
+
+    @override
+    def setup_mapper(self) -> None:
+        """Before a sync: live fields for the streams this run syncs, one call each."""
+        for stream in self.streams.values():
+            if isinstance(stream, ExploreStream) and self._will_sync(stream):
+                stream.use_dimensions(self.live_dimensions(stream.definition))
+                self._add_new_fields_to_catalog(stream)
+        super().setup_mapper()
+
+    def _add_new_fields_to_catalog(self, stream: ExploreStream) -> None:
+        """Fields Looker has now but the catalog (from an earlier discovery) lacks."""
+        entry = self.input_catalog.get_stream(stream.name) if self.input_catalog else None
+        if entry is None:
+            return
+        schema = entry.schema.to_dict()
+        properties = schema.setdefault("properties", {})
+        new = {k: v for k, v in stream.schema["properties"].items() if k not in properties}
+        if not new:
+            return
+        self.logger.info("%s: new field(s) in Looker: %s", stream.name, ", ".join(sorted(new)))
+        properties.update(new)
+        entry.schema = Schema.from_dict(schema)
+        stream.apply_catalog(t.cast("t.Any", self.input_catalog))
+
+    @override
+    def run_discovery(self) -> str:
+        """The catalog; configured explores (no bundled fields) are described by Looker."""
+        for stream in self.streams.values():
+            if isinstance(stream, ExploreStream) and stream.definition.configured:
+                stream.use_dimensions(self.live_dimensions(stream.definition))
+        return super().run_discovery()
+
+    # --- state and input files -----------------------------------------------------------------
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Bookmarks, checked and written one way (RFC 3339 UTC) before anything syncs."""
+        super().load_state(self._checked_state(state))
+
+    def _checked_state(self, state: object) -> dict[str, t.Any]:
+        if isinstance(state, dict) and set(state) == {"singer_state"}:
+            state = state["singer_state"]  # as `meltano state get` prints it
+        if not isinstance(state, dict):
+            msg = f"the state must be a JSON object (a Singer state), not {str(state)[:40]!r}"
+            raise LookerConfigError(msg)
+        bookmarks = state.get("bookmarks", {})
+        if not isinstance(bookmarks, dict) or not all(
+            isinstance(b, dict) for b in bookmarks.values()
+        ):
+            msg = "the state's 'bookmarks' must map each stream name to an object"
+            raise LookerConfigError(msg)
+        keys = {d.name: d.replication_key for d in SYSTEM_ACTIVITY_STREAMS}
+        keys.update({d.name: d.replication_key for d in self.configured_definitions})
+        checked = {}
+        for stream, bookmark in bookmarks.items():
+            checked[stream] = dict(bookmark)
+            value = bookmark.get("replication_key_value")
+            if value is None:
+                continue
+            expected = keys.get(stream)
+            if expected and bookmark.get("replication_key") not in {None, expected}:
+                msg = (
+                    f"the state bookmarks stream {stream} by {bookmark.get('replication_key')!r} "
+                    f"but its replication key is {expected!r}: clear the stream's state "
+                    "(meltano state clear) to reload it"
+                )
+                raise LookerConfigError(msg)
+            try:
+                if not isinstance(value, str):
+                    raise ValueConversionError  # noqa: TRY301
+                checked[stream]["replication_key_value"] = format_utc(
+                    parse_timestamp(value, dt.UTC)
+                )
+            except ValueConversionError:
+                msg = (
+                    f"the state's bookmark of stream {stream} is {json.dumps(value)[:60]}, "
+                    "not an RFC 3339 timestamp"
+                )
+                raise LookerConfigError(msg) from None
+        return {**state, "bookmarks": checked}
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Config files must be JSON objects: say which one is not, in one line."""
+        for path in value:
+            if path != "ENV":
+                _read_json_object(path, "config")
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Check the catalog and state files before singer-sdk parses them."""
+        if catalog is not None:
+            parsed = _parse_json_object(catalog.read(), catalog.name, "catalog")
+            if not isinstance(parsed.get("streams"), list) or not all(
+                isinstance(s, dict) for s in parsed["streams"]
+            ):
+                msg = f"catalog file {catalog.name} must have a 'streams' list of objects"
+                raise LookerConfigError(msg)
+            catalog = io.StringIO(json.dumps(parsed))
+        if state is not None:
+            text = state.read()
+            if not text.strip():
+                text = "{}"  # an empty state file: no bookmarks yet
+            state = io.StringIO(json.dumps(_parse_json_object(text, state.name, "state")))
+        super().invoke(
+            about=about, about_format=about_format, config=config, state=state, catalog=catalog
+        )
+
+
+def _parse_json_object(text: str, path: str, what: str) -> dict[str, t.Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        msg = f"{what} file {path} is not valid JSON ({exc})"
+        raise LookerConfigError(msg) from None
+    if not isinstance(parsed, dict):
+        msg = f"{what} file {path} must hold a JSON object, not {type(parsed).__name__}"
+        raise LookerConfigError(msg)
+    return parsed
+
+
+def _read_json_object(path: str, what: str) -> dict[str, t.Any]:
+    try:
+        with open(path, encoding="utf-8") as file:  # noqa: PTH123
+            text = file.read()
+    except OSError as exc:
+        msg = f"cannot read {what} file {path}: {exc.strerror}"
+        raise LookerConfigError(msg) from None
+    return _parse_json_object(text, path, what)
+
+
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    """A stopped extract is incomplete: exit non-zero, and write nothing more."""
+    name = signal.Signals(signum).name
+    sys.stderr.write(
+        f"{TapLookerActivity.name}: error: stopped by {name}; the extract is incomplete "
+        "and no further STATE is written\n"
+    )
+    sys.stderr.flush()
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
     """Console entry point: Singer CLI, with one-line errors instead of tracebacks."""
     try:
-        if (problem := state_file_error(sys.argv[1:])) is not None:
-            raise LookerConfigError(problem)
         TapLookerActivity.cli()
     except LookerActivityError as exc:
-        sys.stderr.write(f"{TapLookerActivity.name}: error: {exc}\n")
-        sys.exit(1)
+        _fail(str(exc))
+    except (StreamMapConfigError, MapExpressionError) as exc:
+        _fail(f"stream_maps: {exc}")
+    except ConfigValidationError as exc:
+        _fail(f"invalid config: {'; '.join(exc.errors) or exc}")
+
+
+def _fail(message: str) -> t.NoReturn:
+    text = " ".join(message.split())
+    sys.stderr.write(f"{TapLookerActivity.name}: error: {text}\n")
+    sys.exit(1)
 
 
 if __name__ == "__main__":
     main()
+
+__all__ = ["SURROGATE_KEY", "TapLookerActivity", "main"]

@@ -1,1 +1,1 @@
-"""Bundled explore definitions, used when Looker's LookML metadata is unavailable."""
+"""Bundled explore field lists: the fallback when Looker's LookML metadata is unavailable."""

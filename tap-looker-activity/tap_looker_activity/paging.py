@@ -1,0 +1,232 @@
+"""Keyset pagination over a Looker explore.
+
+Looker silently caps query results, so no single query is trusted to be complete. Pages are
+ordered by the keyset (replication key, then primary key(s)) and each page starts strictly
+after the last row of the previous one, expressed as a Looker ``filter_expression``. Ties on
+the replication key never lose rows, however many rows share one timestamp, and memory is
+bounded by two pages (the one being written and the one being fetched).
+
+A page shorter than ``page_size`` normally ends the stream. Because a server or proxy could
+return fewer rows than the explicit limit for another reason (an admin row cap), a short page
+that is itself large, or that ends a first load, is confirmed with one more query: if that
+query returns rows, the short page was a cap, which is reported, and paging goes on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import itertools
+import threading
+import typing as t
+from dataclasses import dataclass
+
+from tap_looker_activity.errors import LookerResponseError
+from tap_looker_activity.records import ValueConversionError, parse_timestamp
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+    import logging
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+
+    from tap_looker_activity.explores import Dimension
+
+Row = dict[str, t.Any]
+Cursor = tuple[t.Any, ...]
+
+# A short page at least this long is confirmed by one more query (see module docstring). A
+# row cap below it would go unnoticed: Looker has no documented cap below 5,000 rows.
+CONFIRM_SHORT_PAGES_FROM = 500
+
+
+def datetime_literal(value: object, tz: dt.tzinfo) -> str:
+    """A Looker time value as ``date_time(y, m, d, h, mi, s)`` in the zone Looker compares in.
+
+    Looker's own values are naive wall-clock times in ``tz``; an explicit offset is converted
+    to ``tz``. Sub-second values cannot be expressed (``date_time`` takes whole seconds): paging
+    on them could skip rows, so they are refused.
+    """
+    try:
+        moment = parse_timestamp(value, tz).astimezone(tz)
+    except ValueConversionError:
+        msg = f"Looker returned {str(value)[:40]!r} as a time: not a timestamp"
+        raise LookerResponseError(msg) from None
+    if moment.microsecond:
+        msg = (
+            f"the replication key has sub-second values ({value!r}); keyset paging needs "
+            "whole seconds: use a _time timeframe as replication_key"
+        )
+        raise LookerResponseError(msg)
+    return (
+        f"date_time({moment.year}, {moment.month}, {moment.day}, "
+        f"{moment.hour}, {moment.minute}, {moment.second})"
+    )
+
+
+def expression_literal(value: object, dim: Dimension, tz: dt.tzinfo) -> str:
+    """A value of ``dim`` as a literal in a Looker expression."""
+    if dim.json_type == "date-time":
+        return datetime_literal(value, tz)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def after_expression(keyset: Sequence[Dimension], cursor: Cursor, tz: dt.tzinfo) -> str:
+    """Rows strictly after ``cursor`` in the lexicographic order of ``keyset``.
+
+    ``d1 > v1 OR (d1 = v1 AND (d2 > v2 OR (d2 = v2 AND ...)))``. A NULL cursor value (possible
+    in the natural-key fields of a surrogate-key stream) compares with "nulls sort low":
+    greater is ``NOT is_null(d)``, equal is ``is_null(d)``.
+    """
+    expression = ""
+    for dim, value in reversed(list(zip(keyset, cursor, strict=True))):
+        ref = f"${{{dim.looker_name}}}"
+        if value is None:
+            greater, equal = f"NOT is_null({ref})", f"is_null({ref})"
+        else:
+            literal = expression_literal(value, dim, tz)
+            greater, equal = f"{ref} > {literal}", f"{ref} = {literal}"
+        if not expression:
+            expression = greater
+        else:
+            inner = f"({expression})" if " OR " in expression else expression
+            expression = f"{greater} OR ({equal} AND {inner})"
+    return expression
+
+
+def _in_background(fn: Callable[[], list[Row]]) -> concurrent.futures.Future[list[Row]]:
+    """``fn()`` in a daemon thread (an abandoned sync never waits for it at exit)."""
+    future: concurrent.futures.Future[list[Row]] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="looker-next-page", daemon=True).start()
+    return future
+
+
+@dataclass
+class PageStats:
+    """What one stream's paging did, for the run summary."""
+
+    queries: int = 0
+    rows: int = 0
+    row_cap: int | None = None
+
+
+class KeysetPager:
+    """Pages of one query, each strictly after the last row of the previous one."""
+
+    def __init__(  # noqa: PLR0913 - each argument is one independent input of the pager
+        self,
+        fetch: Callable[[str | None], list[Row]],
+        keyset: Sequence[Dimension],
+        *,
+        page_size: int,
+        tz: dt.tzinfo,
+        nullable: frozenset[str],
+        first_load: bool,
+        logger: logging.Logger,
+    ) -> None:
+        """``fetch(filter_expression)`` runs one query with limit ``page_size``."""
+        self._fetch = fetch
+        self._keyset = list(keyset)
+        self._page_size = page_size
+        self._tz = tz
+        self._nullable = nullable
+        self._first_load = first_load
+        self._logger = logger
+        self.stats = PageStats()
+
+    def _cursor(self, row: Mapping[str, t.Any]) -> Cursor:
+        cursor = tuple(row.get(d.looker_name) for d in self._keyset)
+        absent = [
+            d.looker_name
+            for d, value in zip(self._keyset, cursor, strict=True)
+            if value is None and d.name not in self._nullable
+        ]
+        if absent:
+            msg = f"Looker returned a row without {' or '.join(absent)}; cannot page past it safely"
+            raise LookerResponseError(msg)
+        return cursor
+
+    def _sort_key(self, row: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+        # NULLs sort low, as Looker sorts them in the keyset's nullable natural-key fields.
+        return tuple(
+            (value is not None, value) for value in (row.get(d.looker_name) for d in self._keyset)
+        )
+
+    def _check_order(self, rows: Sequence[Row], previous: Cursor | None) -> None:
+        """Pages must come in keyset order, or the cursor would skip rows."""
+        keys = [self._sort_key(row) for row in rows if isinstance(row, dict)]
+        if previous is not None and keys:
+            keys.insert(0, tuple((v is not None, v) for v in previous))
+        try:
+            in_order = all(a <= b for a, b in itertools.pairwise(keys))
+        except TypeError:
+            in_order = False
+        if not in_order:
+            names = ", ".join(d.looker_name for d in self._keyset)
+            msg = (
+                f"Looker returned rows out of order (sorted by {names}); "
+                "cannot page past them safely"
+            )
+            raise LookerResponseError(msg)
+
+    def _query(self, cursor: Cursor | None) -> list[Row]:
+        self.stats.queries += 1
+        expression = after_expression(self._keyset, cursor, self._tz) if cursor else None
+        return self._fetch(expression)
+
+    def pages(self) -> Iterator[list[Row]]:
+        """Every page, in order; the next one is fetched while the caller writes this one."""
+        cursor: Cursor | None = None
+        full = self._page_size  # a page this long means more may follow
+        pending = _in_background(lambda: self._query(None))
+        confirming, short_page = False, 0
+        while True:
+            rows = pending.result()
+            if confirming and rows:  # the previous short page was cut by a row cap
+                full = self._report_cap(short_page, full)
+            confirming = False
+            if not rows:
+                return
+            self._check_order(rows, cursor)
+            last = self._cursor(rows[-1])
+            if last == cursor:
+                msg = f"Looker returned the same page twice (cursor {last!r}); stopping"
+                raise LookerResponseError(msg)
+            short = len(rows) < full
+            confirming = short and (
+                len(rows) >= min(CONFIRM_SHORT_PAGES_FROM, self._page_size) or self._first_load
+            )
+            more = not short or confirming
+            short_page = len(rows)
+            cursor = last
+            if more:
+                pending = _in_background(functools.partial(self._query, cursor))
+            self.stats.rows += len(rows)
+            yield rows
+            if not more:
+                return
+
+    def _report_cap(self, cap: int, full: int) -> int:
+        if self.stats.row_cap is None:
+            self.stats.row_cap = cap
+        self._logger.warning(
+            "Looker returned %d rows to a query with limit %d although more rows exist: "
+            "a row cap on the Looker instance or a proxy. Paging on with %d-row pages; "
+            "set page_size to %d or less to avoid the confirmation queries.",
+            cap,
+            self._page_size,
+            cap,
+            cap,
+        )
+        return min(cap, full)
