@@ -1,25 +1,13 @@
-{#- Which tap streams are selected (and so loaded): the `looker_streams` var, else the
-    DBT_LOOKER_STREAMS environment variable (the `streams` setting of the dbt utilities),
-    comma-separated. Models of unselected streams are disabled, not built empty. -#}
+{#- Which tap streams are selected (and so loaded): DBT_LOOKER_STREAMS, comma-separated (the
+    `streams` setting of the dbt utilities; keep it in step with the tap's `select`). Sources,
+    snapshots and models of unselected streams are disabled, not built empty. -#}
 {% macro looker_streams() %}
-  {%- set raw = var('looker_streams', env_var('DBT_LOOKER_STREAMS', 'content_usage')) -%}
-  {%- if raw is string -%}
-    {%- set raw = raw.split(',') -%}
-  {%- endif -%}
-  {{ return(raw | map('trim') | reject('equalto', '') | list) }}
+  {%- set raw = env_var('DBT_LOOKER_STREAMS', 'content_usage').replace(' ', '').split(',') -%}
+  {{ return(raw | reject('equalto', '') | list) }}
 {% endmacro %}
 
 {% macro looker_stream_selected(stream) %}
   {{ return(stream in looker_streams()) }}
-{% endmacro %}
-
-{#- The raw tables' schema/dataset: where the loader writes. -#}
-{% macro looker_source_schema() %}
-  {%- if target.type == 'bigquery' -%}
-    {{ return(env_var('TARGET_BIGQUERY_DATASET')) }}
-  {%- else -%}
-    {{ return(env_var('TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA', 'looker_activity')) }}
-  {%- endif -%}
 {% endmacro %}
 
 {#- `cast(<first existing column> as <type>)`, or a typed NULL when the raw table has none of
