@@ -207,6 +207,10 @@ class GeneratedExplore(Explore):
         for stamp in self.window_stamps(rng, k, old_now, new_now):
             self.append(self.new_row(rng, stamp, new_now))
 
+    def append_late(self, rng: random.Random, k: int, lo: int, hi: int) -> None:
+        for stamp in sorted(rng.randint(lo, hi) for _ in range(k)):
+            self.append(self.new_row(rng, stamp, hi))
+
     def progress(self, rng: random.Random, old_now: int, new_now: int) -> list[int]:
         """Rows whose own activity moves on by itself (running -> complete); their rows."""
         return []
@@ -328,6 +332,11 @@ class LifecycleExplore(GeneratedExplore):
             else:
                 rows.append((max(lo, end - self.duration(rng)), end))
         self._append_all(rng, rows)
+
+    def append_late(self, rng: random.Random, k: int, lo: int, hi: int) -> None:
+        """Completed runs (their completion time in [lo, hi])."""
+        ends = sorted(rng.randint(lo, hi) for _ in range(k))
+        self._append_all(rng, [(end - self.duration(rng), end) for end in ends])
 
     def progress(self, rng: random.Random, old_now: int, new_now: int) -> list[int]:
         """Everything running completes inside the window (its time moves forward)."""
@@ -657,6 +666,9 @@ class EventAttribute(GeneratedExplore):
             *_timeframes("created", view="event"),
         ]
 
+    def late(self, rng: random.Random, k: int, late_by: int) -> None:
+        """Nothing of its own: late events bring their attributes in advance()."""
+
     @property
     def events(self) -> GeneratedExplore:
         events = self.deps["event"]
@@ -709,7 +721,7 @@ _PDT_CHECK = "trigger datagroup check"
 
 
 class PdtEventLog(GeneratedExplore):
-    """system__activity / pdt_event_log: PDT builds; no id, duplicate-looking rows, ties.
+    """system__activity / pdt_event_log: PDT builds; duplicate-looking rows, ties.
 
     Rows come in transactions (`tid`) of several actions at the same or nearby seconds.
     Datagroup checks repeat the same action for the same PDT at the same second: such rows
@@ -720,7 +732,7 @@ class PdtEventLog(GeneratedExplore):
     label = "PDT Event Log"
     description = "Persistent derived table events: builds, regenerations, drops, checks"
     time_field = "created_time"
-    pk_field = "id"  # not a field of this explore: rows have no unique id
+    pk_field = "id"  # a real numeric primary key, increasing with the insert order
     default_rows = 400
     new_share = 0.5
     span_days = 90
@@ -728,13 +740,14 @@ class PdtEventLog(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
+            _dim("id", "number", "ID", pk=True),
             *_timeframes("created"),
             _dim("action", "string"),
             _dim("action_data", "string"),
             _dim("connection", "string"),
             _dim("model_name", "string"),
             _dim("view_name", "string"),
-            _dim("tablename", "string"),
+            _dim("table_name", "string"),
             _dim("hash", "string"),
             _dim("tid", "string", "Transaction ID"),
             _dim("sequence", "number"),
@@ -770,7 +783,7 @@ class PdtEventLog(GeneratedExplore):
                 "connection": connection,
                 "model_name": model,
                 "view_name": view,
-                "tablename": tablename,
+                "table_name": tablename,
                 "hash": digest_value,
                 "tid": tid,
                 "sequence": seq,
@@ -787,6 +800,7 @@ class PdtEventLog(GeneratedExplore):
             for stamp in stamps(max(1, round((n - len(rows)) / 2.6))):
                 rows.extend(self._transaction(rng, stamp, now))
         for row in rows[:n]:
+            row["id"] = (self.pk[-1] if self.n else 0) + 1
             self.append(row)
 
     def generate(self, n: int, rng: random.Random) -> None:
@@ -794,6 +808,9 @@ class PdtEventLog(GeneratedExplore):
 
     def append_new(self, rng: random.Random, k: int, old_now: int, new_now: int) -> None:
         self._fill(rng, k, lambda m: self.window_stamps(rng, m, old_now, new_now), new_now)
+
+    def append_late(self, rng: random.Random, k: int, lo: int, hi: int) -> None:
+        self._fill(rng, k, lambda m: sorted(rng.randint(lo, hi) for _ in range(m)), hi)
 
 
 # --- entity tables: full-table streams ---------------------------------------------------------

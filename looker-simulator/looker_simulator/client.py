@@ -52,12 +52,17 @@ class SimulatorClient:
         result: dict[str, Any] = self._call("GET", "/health")
         return result
 
-    def advance(self, seconds: int = 0, new_rows: int = 0, touched_rows: int = 0) -> None:
-        self._call(
-            "POST",
-            "/advance",
-            {"seconds": seconds, "new_rows": new_rows, "touched_rows": touched_rows},
-        )
+    def advance(
+        self,
+        seconds: int = 0,
+        new_rows: int = 0,
+        touched_rows: int = 0,
+        *,
+        late_rows: int = 0,
+        late_by: int = 3600,
+    ) -> None:
+        payload = {"seconds": seconds, "new_rows": new_rows, "touched_rows": touched_rows}
+        self._call("POST", "/advance", payload | {"late_rows": late_rows, "late_by": late_by})
 
     def inject(
         self, kind: str | int, count: int = 1, match: str = "any", skip: int = 0, **params: Any

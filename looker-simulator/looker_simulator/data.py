@@ -298,6 +298,30 @@ class Explore:
     ) -> None:
         """Move data forward in time; explores without activity ignore it."""
 
+    def late_window(self, late_by: int) -> tuple[int, int] | None:
+        """[lo, hi] for rows stamped within late_by seconds before the current maximum of the
+        time field (None: no time field or no stamped row yet)."""
+        if not self.time_field or not self.order:
+            return None
+        top = self.times[self.order[-1]]
+        if top == NULL_TIME:
+            return None
+        return top - max(1, late_by), top - 1
+
+    def append_late(self, rng: random.Random, k: int, lo: int, hi: int) -> None:
+        """Append k rows stamped in [lo, hi] (explores with a time field implement it)."""
+
+    def late(self, rng: random.Random, k: int, late_by: int) -> None:
+        """k rows stamped before the current maximum become visible only now (copied in a
+        later batch, or written out of timestamp order); they get new, higher ids."""
+        window = self.late_window(late_by)
+        if k <= 0 or window is None:
+            return
+        start = self.n
+        self.append_late(rng, k, *window)
+        self.fill_added(start)
+        self.rebuild_order()
+
     # -- metadata ------------------------------------------------------------------------
 
     def field_meta(self, f: FieldDef) -> dict[str, Any]:
@@ -701,17 +725,26 @@ class ContentUsage(Explore):
                     col[name].values[i] += rng.randint(1, 3)
         start = self.n
         for stamp in stamps[len(touched) :]:
-            ctype = self.type_table[rng.randrange(256)]
-            cid, title = self._content(ctype, rng.randrange(65536))
-            self.pk.append(self.pk[-1] + 1 if self.n else 1)
-            self.times.append(stamp)
-            for name, value in zip(_DESCRIPTIVE, (cid, title, ctype), strict=True):
-                col[name].append(value)
-            for name in _COUNTERS:
-                col[name].append(1 if name == "other_count" else 0)
-            self.n += 1
+            self._append_item(rng, stamp)
         self.fill_added(start)
         self.resort_moved(touched + list(range(start, self.n)))
+
+    def _append_item(self, rng: random.Random, stamp: int) -> None:
+        """A content item seen for the first time, accessed once at `stamp`."""
+        ctype = self.type_table[rng.randrange(256)]
+        cid, title = self._content(ctype, rng.randrange(65536))
+        self.pk.append(self.pk[-1] + 1 if self.n else 1)
+        self.times.append(stamp)
+        col = self.stored
+        for name, value in zip(_DESCRIPTIVE, (cid, title, ctype), strict=True):
+            col[name].append(value)
+        for name in _COUNTERS:
+            col[name].append(1 if name == "other_count" else 0)
+        self.n += 1
+
+    def append_late(self, rng: random.Random, k: int, lo: int, hi: int) -> None:
+        for stamp in sorted(rng.randint(lo, hi) for _ in range(k)):
+            self._append_item(rng, stamp)
 
 
 # Explores every simulator serves, by model then explore name. The other System Activity
@@ -768,14 +801,25 @@ class Dataset:
                 return ex
         raise KeyError(f"unknown explore {explore!r}")
 
-    def advance(self, seconds: int, new_rows: int = 0, touched_rows: int = 0) -> None:
-        if seconds < 0 or new_rows < 0 or touched_rows < 0:
-            raise ValueError("advance() takes non-negative seconds, new_rows and touched_rows")
+    def advance(
+        self,
+        seconds: int,
+        new_rows: int = 0,
+        touched_rows: int = 0,
+        late_rows: int = 0,
+        late_by: int = 3600,
+    ) -> None:
+        if min(seconds, new_rows, touched_rows, late_rows) < 0 or late_by < 1:
+            raise ValueError(
+                "advance() takes non-negative seconds, new_rows, touched_rows and late_rows, "
+                "and late_by >= 1"
+            )
         self.advances += 1
         old_now = self.config.now
         self.config.now = old_now + seconds
         for ex in self.moving:
-            rng = random.Random(
-                f"looker-simulator:advance:{self.config.seed}:{ex.model}:{ex.name}:{self.advances}"
-            )
+            key = f"{self.config.seed}:{ex.model}:{ex.name}:{self.advances}"
+            if late_rows:  # its own random stream: late_rows=0 leaves the data as it was
+                ex.late(random.Random(f"looker-simulator:late:{key}"), late_rows, late_by)
+            rng = random.Random(f"looker-simulator:advance:{key}")
             ex.advance(old_now, self.config.now, new_rows, touched_rows, rng)

@@ -343,6 +343,8 @@ def control(
                 seconds=int(data.get("seconds", 0)),
                 new_rows=int(data.get("new_rows", 0)),
                 touched_rows=int(data.get("touched_rows", 0)),
+                late_rows=int(data.get("late_rows", 0)),
+                late_by=int(data.get("late_by", 3600)),
             )
             return json_response(200, sim.health())
         if route == "/faults":

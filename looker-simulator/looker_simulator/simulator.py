@@ -162,12 +162,25 @@ class LookerSimulator:
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.dataset.now, UTC)
 
-    def advance(self, seconds: int = 0, new_rows: int = 0, touched_rows: int = 0) -> None:
+    def advance(
+        self,
+        seconds: int = 0,
+        new_rows: int = 0,
+        touched_rows: int = 0,
+        *,
+        late_rows: int = 0,
+        late_by: int = 3600,
+    ) -> None:
         """Move the clock forward; `touched_rows` existing items get more views and a new
         last_accessed_time, and `new_rows` items appear, all inside the advanced window.
-        Other explores scale both by their own share and complete their running rows."""
+        Other explores scale both by their own share and complete their running rows.
+
+        `late_rows`: in every explore with a time field, that many rows stamped within
+        `late_by` seconds BEFORE the explore's current maximum time become visible now
+        (Looker writes are not ordered by time; Elite System Activity copies in batches).
+        They get new (higher) ids; event_attribute gets the attributes of the late events."""
         with self.lock:
-            self.dataset.advance(seconds, new_rows, touched_rows)
+            self.dataset.advance(seconds, new_rows, touched_rows, late_rows, late_by)
 
     def explore(self, name: str = "content_usage") -> Explore:
         return self.dataset.find(name)

@@ -22,7 +22,7 @@ SHAPES: dict[str, tuple[str, str, str | None, str | None]] = {
     "event": ("system__activity", "event", "created_time", "id"),
     "event_attribute": ("system__activity", "event_attribute", "event.created_time", "id"),
     "scheduled_plan": ("system__activity", "scheduled_job", "finalized_time", "id"),
-    "pdt_event_log": ("system__activity", "pdt_event_log", "created_time", None),
+    "pdt_event_log": ("system__activity", "pdt_event_log", "created_time", "id"),
     "user": ("system__activity", "user", None, "id"),
     "dashboard": ("system__activity", "dashboard", None, "id"),
     "look": ("system__activity", "look", None, "id"),
@@ -137,7 +137,6 @@ def test_keyset_pages_visit_every_row_once_in_order(
 ) -> None:
     _, _, time_field, pk = SHAPES[explore]
     assert time_field is not None
-    # pdt_event_log has no id: its natural fields make the order total.
     order = [time_field, pk] if pk else [time_field, "tid", "sequence"]
     keys = [full(explore, k) for k in order]
     seen: list[tuple[Any, ...]] = []
@@ -221,13 +220,9 @@ def test_logs_only_grow(explore: str) -> None:
         lo = s.now.strftime("%Y-%m-%d %H:%M:%S")
         s.advance(seconds=600, new_rows=50, touched_rows=50)
         after = s.truth(explore)
-        if explore == "pdt_event_log":  # no id: compare as multisets
-            assert Counter(map(repr, before)) - Counter(map(repr, after)) == Counter()
-            added = len(after) - len(before)
-        else:
-            by_id = {r["id"]: r for r in after}
-            assert all(by_id[r["id"]] == r for r in before)
-            added = len(by_id) - len(before)
+        by_id = {r["id"]: r for r in after}
+        assert all(by_id[r["id"]] == r for r in before)
+        added = len(by_id) - len(before)
         assert added > 0
         time_field = SHAPES[explore][2]
         assert time_field is not None
@@ -274,9 +269,14 @@ def test_nulls_where_looker_has_them(sim: LookerSimulator) -> None:
 
 def test_pdt_event_log_has_duplicate_looking_rows_and_ties(sim: LookerSimulator) -> None:
     rows = sim.truth("pdt_event_log")
-    natural = [tuple(sorted(r.items())) for r in rows]
+    assert len({r["id"] for r in rows}) == len(rows), "a real unique id"
+    assert all("tablename" not in r for r in rows)
+    assert any(r["table_name"] for r in rows)
+    natural = [tuple(sorted((k, v) for k, v in r.items() if k != "id")) for r in rows]
     assert len(set(natural)) == len(rows), "every row differs in some column"
-    alike = Counter(tuple((k, v) for k, v in sorted(r.items()) if k != "sequence") for r in rows)
+    alike = Counter(
+        tuple((k, v) for k, v in sorted(r.items()) if k not in {"sequence", "id"}) for r in rows
+    )
     assert max(alike.values()) > 1, "rows differing only in sequence"
     assert max(Counter(r["created_time"] for r in rows).values()) > 3
 
