@@ -154,8 +154,9 @@ class Proc:
             self.usage_path.unlink(missing_ok=True)
             self.out_path.unlink(missing_ok=True)
         if usage["returncode"] != 0:
-            tail = self.log.read_text(errors="replace").strip().splitlines()[-15:]
+            tail = self.log.read_text(errors="replace").strip().splitlines()[-1:]
             msg = f"{Path(self.cmd[0]).name} exited {usage['returncode']}: " + " | ".join(tail)
+            msg += f" (log: {self.log.name})"
             raise RuntimeError(msg)
         return Run(
             wall_s=usage["wall_s"],

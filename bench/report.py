@@ -100,7 +100,8 @@ def markdown(p: P, *, level: int = 1) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, "
         f"shared with other jobs: load average {m['load_avg_at_start']} at the start, "
-        f"{m.get('load_avg_at_end', '?')} at the end; git {m['git']}; "
+        f"{m.get('load_avg_at_end', '?')} at the end; git {m['git']}; tap "
+        f"{'as committed at ' + p['tap_ref'] if p.get('tap_ref') else 'of the working tree'}; "
         f"{p.get('elapsed_s', 0) / 60:.1f} min. Regenerate with `make bench`.",
         "",
         f"Simulated Looker latency: **{q:g} s per query + {rd * 1e6:g} us per row returned** "
@@ -199,9 +200,10 @@ def markdown(p: P, *, level: int = 1) -> str:
             f"- **CPU per row** (slope between {lo:,} and {hi:,} rows, start-up excluded): tap "
             f"{c['tap_cpu_per_row_us']:.1f} us, floor {c['floor_cpu_per_row_us']:.1f} us: "
             f"**the tap costs {c['cpu_ratio_tap_over_floor']:.1f}x the floor in CPU**.",
-            f"- **Wall time** at {hi:,} rows: the tap runs at "
-            f"**{c['wall_ratio_floor_over_tap']:.0%} of the floor's speed** (floor wall / tap "
-            "wall), because with no latency both mostly wait for the simulator.",
+            f"- **Wall time** at {hi:,} rows: floor wall / tap wall = "
+            f"**{c['wall_ratio_floor_over_tap']:.0%}** (the earlier throughput ratio). Both "
+            "walls include waiting for the simulator, so this ratio understates the tap's own "
+            "cost; the CPU ratio does not.",
         ]
     lines += ["", f"{hh} Checks", "", "| check | measured | result |", "|---|---|---|"]
     lines += [f"| {c['check']} | {c['measured']} | {STATUS[c['pass']]} |" for c in p["checks"]]
