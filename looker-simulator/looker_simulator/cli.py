@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--big-tie", type=int, default=None, help="size of the largest tie group")
     p.add_argument("--default-row-cap", type=int, default=5000, help="rows when no limit")
     p.add_argument(
+        "--max-row-limit",
+        type=int,
+        default=None,
+        metavar="ROWS",
+        help="silently cap every query at ROWS, whatever its limit (an admin or proxy cap)",
+    )
+    p.add_argument(
         "--explores",
         default=None,
         help="more explores besides content_usage: 'all', or a comma list of names, each "
@@ -98,6 +105,7 @@ def _simulator(args: argparse.Namespace) -> LookerSimulator:
         tie_group=args.tie_group,
         big_tie=args.big_tie,
         default_row_cap=args.default_row_cap,
+        max_row_limit=args.max_row_limit,
         host=args.host,
         port=args.port,
         verbose=args.verbose,

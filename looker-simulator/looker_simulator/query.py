@@ -36,7 +36,7 @@ UNSORTED = "__UNSORTED__"
 @dataclass
 class QueryOptions:
     default_row_cap: int = 5000  # rows returned when a query carries no limit at all
-    max_row_limit: int | None = None  # optional ceiling on explicit limits (None: none)
+    max_row_limit: int | None = None  # silent cap on every query's rows (None: none)
     default_timezone: str = "UTC"  # query_timezone when a query sends none
     system_timezone: str = "UTC"  # where System Activity times are stored (and shown)
     # Correlated-subquery dimensions (history.most_recent_*) time out above this many rows.
@@ -221,8 +221,9 @@ def _sorts(explore: Explore, sorts: Any, selected: list[FieldDef]) -> list[tuple
 def _limit(body_limit: Any, param: str | None, opts: QueryOptions) -> int | None:
     """Row limit: None means unlimited. No limit anywhere -> silent default cap."""
     raw: Any = param if param not in (None, "") else body_limit
+    cap = opts.max_row_limit  # an admin/proxy cap: applies to every query, silently
     if raw in (None, ""):
-        return opts.default_row_cap
+        return opts.default_row_cap if cap is None else min(opts.default_row_cap, cap)
     try:
         value = int(str(raw).strip())
     except ValueError as exc:
@@ -230,10 +231,10 @@ def _limit(body_limit: Any, param: str | None, opts: QueryOptions) -> int | None
             raise LookerApiError(400, f"Invalid limit {raw!r}") from exc
         raise validation_error("limit", f"Invalid limit {raw!r}") from exc
     if value < 0:
-        return None if opts.max_row_limit is None else opts.max_row_limit
+        return cap
     if value == 0:
-        return opts.default_row_cap
-    return value if opts.max_row_limit is None else min(value, opts.max_row_limit)
+        return opts.default_row_cap if cap is None else min(opts.default_row_cap, cap)
+    return value if cap is None else min(value, cap)
 
 
 def _check_cost(

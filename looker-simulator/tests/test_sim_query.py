@@ -224,6 +224,27 @@ def test_unsorted_is_id_order_and_max_row_limit_caps_explicit_limits() -> None:
         assert len(ids) == 100
         assert ids == sorted(ids)
         assert len(api.rows({"fields": [f("id")], "limit": "250"})) == 100
+        assert len(api.rows({"fields": [f("id")], "limit": "40"})) == 40
+
+
+def test_max_row_limit_is_a_silent_cap_on_every_query() -> None:
+    with make_sim(rows=6000, explores={"history": 300}) as sim:
+        api = Api(sim.base_url)
+        body = {"fields": [f("id")], "sorts": [f("id")]}
+        assert len(api.rows(body)) == 5000  # no limit: Looker's default cap
+        assert len(api.rows({**body, "limit": "5500"})) == 5500  # explicit limits honoured
+        sim.configure(max_row_limit=1000)
+        assert sim.health()["settings"]["max_row_limit"] == 1000
+        assert len(api.rows(body)) == 1000  # below the default cap too
+        assert len(api.rows({**body, "limit": "5500"})) == 1000
+        assert len(api.rows({**body, "limit": "-1"})) == 1000
+        assert len(api.rows(body, limit=3000)) == 1000
+        history = {"model": "system__activity", "view": "history", "fields": ["history.id"]}
+        sim.configure(max_row_limit=120)
+        assert len(api.rows({**history, "limit": "-1"})) == 120
+        assert len(sim.truth("history")) == 300  # the oracle is never capped
+        sim.configure(max_row_limit=None)
+        assert len(api.rows({**body, "limit": "-1"})) == 6000
 
 
 def test_yesno_dimension_filters_and_expressions() -> None:
