@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import textwrap
@@ -24,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DAG_FILE = REPO_ROOT / "orchestrate" / "airflow" / "dags" / "meltano.py"
 AIRFLOW_PLUGIN_YML = REPO_ROOT / "orchestrate" / "airflow.meltano.yml"
 AIRFLOW_CONSTRAINTS = REPO_ROOT / "orchestrate" / "airflow" / "constraints.txt"
+PRIVATE_RUNNER = REPO_ROOT / "orchestrate" / "meltano_private.py"
 
 # Runs inside the airflow venv: load the DAG file and dump what the tests check as JSON.
 DAGBAG_SCRIPT = textwrap.dedent(
@@ -38,6 +40,7 @@ DAGBAG_SCRIPT = textwrap.dedent(
             "schedule": None if dag.schedule is None else str(dag.schedule),
             "catchup": dag.catchup,
             "max_active_runs": dag.max_active_runs,
+            "max_active_tasks": dag.max_active_tasks,
             "tags": sorted(dag.tags),
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tasks": [
@@ -49,6 +52,7 @@ DAGBAG_SCRIPT = textwrap.dedent(
                     "env": t.env,
                     "append_env": t.append_env,
                     "retries": t.retries,
+                    "pool": t.pool,
                     "retry_delay_s": t.retry_delay.total_seconds(),
                     "upstream": sorted(t.upstream_task_ids),
                 }
@@ -230,6 +234,12 @@ def write_fake_meltano(path: Path, exit_code: int) -> Path:
     return path
 
 
+def runner(airflow_python: str, root: Path, meltano: str | Path) -> str:
+    """How a task starts meltano: through orchestrate/meltano_private.py (private files)."""
+    script = root / "orchestrate" / "meltano_private.py"
+    return shlex.join([airflow_python, str(script), str(meltano)])
+
+
 def set_mtime(path: Path, when: float) -> None:
     """Set a file's mtime explicitly: cache freshness must not depend on clock ticks."""
     os.utime(path, (when, when))
@@ -293,6 +303,7 @@ def test_dagbag_from_cache(airflow_python: str, cached_project: tuple[Path, Path
         "MELTANO_ENVIRONMENT": "prod",
     }
     bag, logs = load_dagbag(airflow_python, cache.parent, env)
+    fake = runner(airflow_python, root, fake)
 
     assert bag["import_errors"] == {}, logs[-4000:]
     assert set(bag["dags"]) == {
@@ -301,7 +312,7 @@ def test_dagbag_from_cache(airflow_python: str, cached_project: tuple[Path, Path
         "manual-one",
         "legacy-elt",
     }
-    assert not Path(f"{fake}.calls").exists(), "fresh cache: meltano must not be called"
+    assert not Path(f"{cached_project[2]}.calls").exists(), "fresh cache: meltano not called"
 
     for dag in bag["dags"].values():
         assert dag["catchup"] is False
@@ -454,7 +465,9 @@ def test_stale_cache_is_regenerated_by_meltano(
     assert set(bag["dags"]) == {"daily-fake", "hello-hourly"}
     hello = bag["dags"]["hello-hourly"]
     assert hello["schedule"] == "0 * * * *"
-    assert [t["bash_command"] for t in hello["tasks"]] == [f"{meltano_bin} run hello:say"]
+    assert [t["bash_command"] for t in hello["tasks"]] == [
+        f"{runner(airflow_python, root, meltano_bin)} run hello:say",
+    ]
     assert hello["tasks"][0]["env"] == {"GREETING": "hi"}
 
 
@@ -535,6 +548,7 @@ def test_dags_test_end_to_end(meltano_bin: str, airflow_python: str, tmp_path: P
     (root / "orchestrate" / "airflow" / "dags").mkdir(parents=True)
     shutil.copy(AIRFLOW_CONSTRAINTS, root / "orchestrate" / "airflow" / "constraints.txt")
     shutil.copy(DAG_FILE, root / "orchestrate" / "airflow" / "dags" / "meltano.py")
+    shutil.copy(PRIVATE_RUNNER, root / "orchestrate" / "meltano_private.py")
     (root / "orchestrate" / "hello.meltano.yml").write_text(
         INCLUDED_YML
         + textwrap.dedent(
@@ -582,3 +596,104 @@ def test_dags_test_end_to_end(meltano_bin: str, airflow_python: str, tmp_path: P
     assert "hello-from-meltano" in output
     assert f"seen GREETING=hi ENV=dev PWD={root}" in output
     assert "state=success" in output
+
+
+FANOUT = job_schedule(
+    "fanout",
+    "fanout-job",
+    [
+        "tap-a--setup:prepare",
+        "tap-a--one target-x",
+        "tap-a--two target-x",
+        "tap-a--three target-x",
+        "dbt:build",
+        "dbt:test",
+    ],
+    "@daily",
+    env={
+        "MELTANO_DAG_PARALLEL": "tap-a--one *, tap-a--t*",
+        "MELTANO_DAG_MAX_PARALLEL": "2",
+        "MELTANO_DAG_POOL": "looker_a",
+    },
+)
+
+
+def test_fanout_schedule_runs_matching_steps_in_parallel_under_a_cap(
+    airflow_python: str, cached_project: tuple[Path, Path, Path]
+) -> None:
+    """MELTANO_DAG_PARALLEL: matching steps side by side, the rest before/after, the caps set."""
+    root, cache, fake = cached_project
+    plain = job_schedule("plain", "plain-job", ["tap-a target-x", "dbt:build"], "@daily")
+    default_cap = job_schedule(
+        "default-cap", "default-job", ["tap-a--one t", "tap-a--two t"], "@daily",
+        env={"MELTANO_DAG_PARALLEL": "*"},
+    )  # fmt: skip
+    cache.write_text(schedule_list([FANOUT, plain, default_cap]))
+    env = {
+        "MELTANO_PROJECT_ROOT": str(root),
+        "MELTANO_SCHEDULES_CACHE": str(cache),
+        "MELTANO_BIN": str(fake),
+    }
+    bag, logs = load_dagbag(airflow_python, cache.parent, env)
+    assert bag["import_errors"] == {}, logs[-4000:]
+
+    fanout = bag["dags"]["fanout"]
+    assert fanout["max_active_tasks"] == 2
+    upstream = {t["task_id"]: t["upstream"] for t in fanout["tasks"]}
+    group = ["tap-a--one_target-x", "tap-a--two_target-x", "tap-a--three_target-x"]
+    assert upstream == {
+        "tap-a--setup_prepare": [],
+        **{key: ["tap-a--setup_prepare"] for key in group},
+        "dbt_build": sorted(group),
+        "dbt_test": ["dbt_build"],
+    }
+    assert {t["pool"] for t in fanout["tasks"]} == {"looker_a"}
+    prefix = runner(airflow_python, root, fake)
+    commands = {t["task_id"]: t["bash_command"] for t in fanout["tasks"]}
+    assert commands["tap-a--two_target-x"] == f"{prefix} run tap-a--two target-x"
+
+    # Without the setting: a chain, Airflow's default cap and pool.
+    chain_dag = bag["dags"]["plain"]
+    assert [t["upstream"] for t in chain_dag["tasks"]] == [[], ["tap-a_target-x"]]
+    assert {t["pool"] for t in chain_dag["tasks"]} == {"default_pool"}
+    assert chain_dag["max_active_tasks"] != 2
+    # Every step parallel, with the default cap of 4 (env MELTANO_DAG_MAX_PARALLEL unset).
+    default_dag = bag["dags"]["default-cap"]
+    assert default_dag["max_active_tasks"] == 4
+    assert [t["upstream"] for t in default_dag["tasks"]] == [[], []]
+
+    # The cap from the Airflow environment when the schedule does not set it.
+    bag, logs = load_dagbag(airflow_python, cache.parent, {**env, "MELTANO_DAG_MAX_PARALLEL": "3"})
+    assert bag["dags"]["default-cap"]["max_active_tasks"] == 3
+    assert bag["dags"]["fanout"]["max_active_tasks"] == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"MELTANO_DAG_PARALLEL": "nothing-*"}, "matches no job step"),
+        ({"MELTANO_DAG_PARALLEL": "tap-a--one *,dbt:test"}, "must be consecutive"),
+        (
+            {"MELTANO_DAG_PARALLEL": "tap-a--*", "MELTANO_DAG_MAX_PARALLEL": "0"},
+            "MELTANO_DAG_MAX_PARALLEL must be a positive integer, got '0'",
+        ),
+    ],
+)
+def test_bad_fanout_setting_is_one_import_error(
+    airflow_python: str,
+    cached_project: tuple[Path, Path, Path],
+    setting: dict[str, str],
+    message: str,
+) -> None:
+    root, cache, fake = cached_project
+    cache.write_text(schedule_list([{**FANOUT, "env": setting}]))
+    env = {
+        "MELTANO_PROJECT_ROOT": str(root),
+        "MELTANO_SCHEDULES_CACHE": str(cache),
+        "MELTANO_BIN": str(fake),
+    }
+    bag, _ = load_dagbag(airflow_python, cache.parent, env)
+    assert bag["dags"] == {}
+    (error,) = bag["import_errors"].values()
+    assert "MeltanoScheduleError: schedule fanout: " in error
+    assert message in error

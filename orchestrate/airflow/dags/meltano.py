@@ -4,6 +4,19 @@ Each job schedule in the Meltano project becomes a DAG whose id is the schedule 
 task per job step (``meltano run <step>``) chained in order. Legacy ``elt`` schedules become a
 single ``meltano elt`` task. Adding a schedule to ``meltano.yml`` adds a DAG: no Python edit.
 
+Fan-out: a schedule whose ``env`` sets ``MELTANO_DAG_PARALLEL`` runs the job steps that match it
+(fnmatch patterns, comma-separated, against the step text, e.g. ``tap-looker-activity--*``) as
+parallel tasks; they must be consecutive in the job. Earlier steps run before all of them, later
+steps (e.g. dbt) after all of them. At most ``MELTANO_DAG_MAX_PARALLEL`` tasks of the DAG run at
+once (the DAG's ``max_active_tasks``; schedule env, else this process's env, else 4): each
+``meltano run`` of the tap sends one Looker query at a time, so this caps the concurrent Looker
+queries of the schedule. ``MELTANO_DAG_POOL`` (schedule env) also puts every task of the DAG in
+that Airflow pool, a cap shared by several DAGs (one Looker API user); create it first:
+``airflow pools set <pool> <slots> <description>``.
+
+Secrets at rest: every task runs ``meltano_private.py`` (next to this project's orchestrate
+folder), which sets a private umask and removes stale plugin configurations, then execs meltano.
+
 The schedule list comes from ``meltano schedule list --format=json`` through a cache file,
 because Airflow re-parses this file every 30 s and spawning meltano on each parse is slow.
 
@@ -21,10 +34,14 @@ Environment variables (all optional):
     MELTANO_DAG_RETRIES        task retries (default 1).
     MELTANO_DAG_RETRY_DELAY    seconds between retries (default 300). ``airflow dags test``
                                waits out this delay after a failure, so tests set retries to 0.
+    MELTANO_DAG_MAX_PARALLEL   default cap of parallel tasks for fan-out schedules (default 4).
+    MELTANO_PRIVATE_RUNNER     the wrapper script (default ``orchestrate/meltano_private.py``
+                               under the project root); ``none`` runs meltano directly.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import os
@@ -32,6 +49,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +57,7 @@ from typing import Any
 
 import yaml
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG, chain
+from airflow.sdk import DAG, chain, cross_downstream
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +82,12 @@ DEFAULT_ARGS: dict[str, Any] = {
 # Meltano intervals with no cron equivalent: run only when triggered.
 MANUAL_INTERVALS = {None, "", "@manual", "@none"}
 TASK_ID_INVALID = re.compile(r"[^A-Za-z0-9_.-]+")
+# Looker queues a user's queries beyond its per-user limit (15 by default) and drops those that
+# wait too long; 4 leaves room for everyone else using the same API user. See the README.
+DEFAULT_MAX_PARALLEL = 4
+PARALLEL_KEY = "MELTANO_DAG_PARALLEL"
+MAX_PARALLEL_KEY = "MELTANO_DAG_MAX_PARALLEL"
+POOL_KEY = "MELTANO_DAG_POOL"
 
 
 class MeltanoScheduleError(RuntimeError):
@@ -80,6 +104,17 @@ def meltano_bin() -> str:
     # started by absolute path (so not on PATH) and then ran `meltano invoke airflow`.
     candidates = [PROJECT_ROOT / ".venv" / "bin" / "meltano", PROJECT_ROOT / ".meltano/run/bin"]
     return str(next((c for c in candidates if c.is_file()), candidates[0]))
+
+
+def private_runner() -> list[str]:
+    """The command prefix that runs meltano with private files (see meltano_private.py)."""
+    configured = os.environ.get("MELTANO_PRIVATE_RUNNER", "").strip()
+    if configured.lower() == "none":
+        return []
+    script = configured or str(PROJECT_ROOT / "orchestrate" / "meltano_private.py")
+    # The interpreter parsing this file exists on the workers too (same image), and the script
+    # needs only the standard library. Not run directly: gcsfuse mounts drop the exec bit.
+    return [sys.executable, script]
 
 
 def project_yml_files(root: Path) -> list[Path]:
@@ -216,10 +251,62 @@ def task_env(entry: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def build_dag(entry: dict[str, Any], commands: list[tuple[str, list[str]]], tag: str) -> DAG:
-    """Build one DAG running ``commands`` (task id, argv) in sequence."""
+def positive_int(value: str, what: str) -> int:
+    """Parse a positive integer setting, or fail naming it."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        msg = f"{what} must be a positive integer, got {value!r}"
+        raise MeltanoScheduleError(msg)
+    return number
+
+
+class Plan:
+    """What one DAG runs: (task id, argv) steps, which of them run in parallel, the caps."""
+
+    def __init__(
+        self, entry: dict[str, Any], steps: list[str], commands: list[tuple[str, list[str]]]
+    ) -> None:
+        self.commands = commands
+        env = entry.get("env") or {}
+        name = entry["name"]
+        patterns = [p.strip() for p in str(env.get(PARALLEL_KEY, "")).split(",") if p.strip()]
+        self.parallel: list[int] = []
+        if patterns:
+            self.parallel = [
+                i
+                for i, step in enumerate(steps)
+                if any(fnmatch.fnmatchcase(step, p) for p in patterns)
+            ]
+            if not self.parallel:
+                msg = f"schedule {name}: {PARALLEL_KEY}={env[PARALLEL_KEY]!r} matches no job step"
+                raise MeltanoScheduleError(msg)
+            if self.parallel != list(range(self.parallel[0], self.parallel[-1] + 1)):
+                msg = (
+                    f"schedule {name}: the steps matching {PARALLEL_KEY} must be consecutive in "
+                    f"job {entry['job']['name']}"
+                )
+                raise MeltanoScheduleError(msg)
+        self.max_parallel: int | None = None
+        if self.parallel:
+            raw = env.get(MAX_PARALLEL_KEY) or os.environ.get(MAX_PARALLEL_KEY)
+            self.max_parallel = (
+                positive_int(str(raw), f"schedule {name}: {MAX_PARALLEL_KEY}")
+                if raw
+                else DEFAULT_MAX_PARALLEL
+            )
+        self.pool = str(env.get(POOL_KEY) or "").strip() or None
+
+
+def build_dag(entry: dict[str, Any], plan: Plan, tag: str) -> DAG:
+    """Build one DAG: the plan's steps in sequence, its parallel steps side by side."""
     name = entry["name"]
     env = task_env(entry)
+    extra: dict[str, Any] = {}
+    if plan.max_parallel is not None:
+        extra["max_active_tasks"] = plan.max_parallel
     with DAG(
         dag_id=name,
         description=f"Meltano schedule {name}",
@@ -230,37 +317,49 @@ def build_dag(entry: dict[str, Any], commands: list[tuple[str, list[str]]], tag:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["meltano", tag],
+        **extra,
     ) as dag:
-        chain(
-            *(
-                BashOperator(
-                    task_id=task_id,
-                    bash_command=shlex.join(argv),
-                    cwd=str(PROJECT_ROOT),
-                    env=env,
-                    append_env=True,
-                )
-                for task_id, argv in commands
-            ),
-        )
+        tasks = [
+            BashOperator(
+                task_id=task_id,
+                bash_command=shlex.join(argv),
+                cwd=str(PROJECT_ROOT),
+                env=env,
+                append_env=True,
+                **({"pool": plan.pool} if plan.pool else {}),
+            )
+            for task_id, argv in plan.commands
+        ]
+        if not plan.parallel:
+            chain(*tasks)
+            return dag
+        first, last = plan.parallel[0], plan.parallel[-1]
+        before, group, after = tasks[:first], tasks[first : last + 1], tasks[last + 1 :]
+        chain(*before)
+        chain(*after)
+        if before:
+            cross_downstream([before[-1]], group)
+        if after:
+            cross_downstream(group, [after[0]])
     return dag
 
 
 def build_dags(schedules: dict[str, Any]) -> dict[str, DAG]:
     """Build every DAG from a parsed schedule list."""
-    meltano = meltano_bin()
+    meltano = [*private_runner(), meltano_bin()]
     dags: dict[str, DAG] = {}
     for entry in schedules["schedules"].get("job") or []:
         taken: set[str] = set()
+        steps = job_steps(entry["job"]["tasks"])
         commands = [
-            (task_id_for(step, taken), [meltano, "run", *shlex.split(step)])
-            for step in job_steps(entry["job"]["tasks"])
+            (task_id_for(step, taken), [*meltano, "run", *shlex.split(step)]) for step in steps
         ]
-        dags[entry["name"]] = build_dag(entry, commands, entry["job"]["name"])
+        plan = Plan(entry, steps, commands)
+        dags[entry["name"]] = build_dag(entry, plan, entry["job"]["name"])
     for entry in schedules["schedules"].get("elt") or []:
         # elt_args already carries --state-id=<schedule name>, keeping legacy state ids.
-        commands = [("elt", [meltano, "elt", *entry["elt_args"]])]
-        dags[entry["name"]] = build_dag(entry, commands, "elt")
+        commands = [("elt", [*meltano, "elt", *entry["elt_args"]])]
+        dags[entry["name"]] = build_dag(entry, Plan(entry, ["elt"], commands), "elt")
     return dags
 
 
