@@ -48,7 +48,7 @@ def _first_worker_error(target: t.Any) -> str:
     return "an upload failed and no upload worker is left to retry it"
 
 
-class StagedBatchesAreAllLoaded(gcs_stage.BigQueryGcsStagingSink):  # type: ignore[misc]
+class StagedBatchesAreAllLoaded(gcs_stage.BigQueryGcsStagingSink):
     """Fail the run when a batch handed to the upload workers was never staged.
 
     With ``method: gcs_stage`` batches are uploaded by worker threads. A failed upload is
@@ -98,7 +98,7 @@ class StagedBatchesAreAllLoaded(gcs_stage.BigQueryGcsStagingSink):  # type: igno
         super().clean_up()
 
 
-class NewColumnsAreAddedBeforeMerge(core.Denormalized):  # type: ignore[misc]
+class NewColumnsAreAddedBeforeMerge(core.Denormalized):
     """Add the stream's new columns to the live table before loading.
 
     ``Denormalized.update_schema`` compares the stream's schema with *itself* (the table
@@ -138,6 +138,6 @@ class FixedGcsStagingSink(StagedBatchesAreAllLoaded):
 class FixedGcsStagingDenormalizedSink(
     NewColumnsAreAddedBeforeMerge,
     StagedBatchesAreAllLoaded,
-    gcs_stage.BigQueryGcsStagingDenormalizedSink,  # type: ignore[misc]
+    gcs_stage.BigQueryGcsStagingDenormalizedSink,
 ):
     """``method: gcs_stage``, ``denormalized: true`` (this project)."""

@@ -41,7 +41,7 @@ def _config_schema() -> dict[str, t.Any]:
     return schema
 
 
-class FixedTargetBigQuery(TargetBigQuery):  # type: ignore[misc]
+class FixedTargetBigQuery(TargetBigQuery):
     """z3-target-bigquery whose ``gcs_stage`` sinks carry the fixes (see ``sinks``)."""
 
     config_jsonschema = _config_schema()
