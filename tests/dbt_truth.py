@@ -1,0 +1,147 @@
+"""What the dbt models must say, computed from the Looker simulator's truth.
+
+The simulator's clock and rows are the ground truth: the tests take `sim.truth()` at every
+simulated day (including days whose run is skipped) and derive the expected
+`content_usage_daily` and `stale_content` rows with the rules documented in the models
+(transform/models/marts/*.sql), independently of SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import typing as t
+
+if t.TYPE_CHECKING:
+    from looker_simulator import LookerSimulator
+
+CHANNELS = ("api", "embed", "public", "schedule", "other")
+# Streams the dbt end-to-end tests select (tap) and enable (dbt).
+DBT_STREAMS = ("content_usage", "dashboard", "look", "user", "history", "scheduled_job")
+TAP_SELECT = '["' + '", "'.join(f"{s}.*" for s in DBT_STREAMS) + '"]'
+# The simulator's explores behind those streams (scheduled_job comes from scheduled_plan).
+SIM_EXPLORES = {"dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 120}
+# Day boundaries line up with the simulator's windows: advance(86_400) from 23:59:59 covers
+# exactly one calendar day, (D-1 23:59:59, D 23:59:59].
+START = "2024-03-01T23:59:59"
+DAY = 86_400
+
+
+def _time(value: t.Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "T")).replace(
+        tzinfo=None
+    )
+
+
+def _bool(value: t.Any) -> bool:
+    return value is True or str(value).lower() in {"yes", "true"}
+
+
+def _first(row: dict[str, t.Any], *names: str) -> t.Any:
+    for name in names:
+        if name in row:
+            return row[name]
+    return None
+
+
+Usage = dict[int, dict[str, t.Any]]
+
+
+def usage_truth(sim: LookerSimulator) -> Usage:
+    """content_usage now: id -> {content_type, content_id, last_accessed_time, <ch>_count}."""
+    rows = {}
+    for row in sim.truth("content_usage"):
+        rows[int(row["id"])] = {
+            "content_type": row["content_type"],
+            "content_id": row["content_id"],
+            "last_accessed_time": _time(row["last_accessed_time"]),
+            **{f"{c}_count": int(row[f"{c}_count"] or 0) for c in CHANNELS},
+        }
+    return rows
+
+
+def expected_daily(observed: list[Usage]) -> dict[tuple[int, dt.date], dict[str, t.Any]]:
+    """content_usage_daily from the states the runs observed (observed[0] is the baseline).
+
+    Between two observed states, an item whose counters moved contributes the difference
+    (a counter lower than before counts its new value), an item that appeared contributes all
+    of its counts; the day is that of its last access in the newer state, the window starts
+    at the latest access the older run had seen.
+    """
+    out: dict[tuple[int, dt.date], dict[str, t.Any]] = {}
+    for before, after in zip(observed, observed[1:], strict=False):
+        window_start = max(r["last_accessed_time"] for r in before.values())
+        for item, row in after.items():
+            old = before.get(item)
+            if old is not None and all(
+                old[k] == row[k] for k in ("last_accessed_time", *(f"{c}_count" for c in CHANNELS))
+            ):
+                continue
+            deltas = {}
+            for c in CHANNELS:
+                new = row[f"{c}_count"]
+                prev = None if old is None else old[f"{c}_count"]
+                deltas[f"{c}_accesses"] = new if prev is None or new < prev else new - prev
+            day = row["last_accessed_time"].date()
+            acc = out.setdefault(
+                (item, day),
+                {
+                    "content_type": row["content_type"],
+                    "content_id": row["content_id"],
+                    **{f"{c}_accesses": 0 for c in CHANNELS},
+                    "window_start": window_start,
+                    "spans_missed_run": (day - window_start.date()).days > 1,
+                },
+            )
+            for k, v in deltas.items():
+                acc[k] += v
+    return {k: v for k, v in out.items() if sum(v[f"{c}_accesses"] for c in CHANNELS) > 0}
+
+
+def content_truth(sim: LookerSimulator) -> dict[tuple[str, str], dict[str, t.Any]]:
+    """Dashboards and Looks now, keyed (content_type, content_id)."""
+    out = {}
+    for content_type in ("dashboard", "look"):
+        for row in sim.truth(content_type):
+            deleted = _bool(row.get("deleted")) or _first(row, "deleted_time", "deleted_at")
+            out[(content_type, str(row["id"]))] = {
+                "title": row.get("title"),
+                "created_at": _time(_first(row, "created_at", "created_time")),
+                "is_deleted": bool(deleted),
+            }
+    return out
+
+
+def expected_stale(
+    usage: Usage, content: dict[tuple[str, str], dict[str, t.Any]], days: int = 90
+) -> dict[str, dict[str, t.Any]]:
+    """stale_content: live dashboards/Looks idle >= `days` (never accessed: since creation)."""
+    as_of = max(r["last_accessed_time"] for r in usage.values())
+    last: dict[tuple[str, str], dt.datetime] = {}
+    for row in usage.values():
+        if row["content_type"] in ("dashboard", "look"):
+            key = (row["content_type"], row["content_id"])
+            last[key] = max(last.get(key, row["last_accessed_time"]), row["last_accessed_time"])
+    out = {}
+    for key in set(last) | set(content):
+        item = content.get(key)
+        if item is None and "::" not in key[1]:
+            continue  # not in Looker's content list any more: deleted for good
+        if item is not None and item["is_deleted"]:
+            continue
+        since = last.get(key) or (item or {}).get("created_at")
+        idle = None if since is None else (as_of.date() - since.date()).days
+        if idle is None or idle >= days:
+            out[f"{key[0]}:{key[1]}"] = {
+                "title": (item or {}).get("title"),
+                "never_accessed": key not in last,
+                "days_idle": idle,
+            }
+    return out
+
+
+def pii_hash(value: str, salt: str) -> str:
+    """What the tap's stream map writes instead of a personal value (meltano.yml)."""
+    return hashlib.sha256((salt + value).encode()).hexdigest()

@@ -1,0 +1,258 @@
+"""ELT on the embedded default: `meltano run looker-to-duckdb` (tap, target-duckdb, dbt-duckdb).
+
+The Looker simulator advances three days with known accesses; the run of the second day is
+skipped. After every run the dbt models must equal what the simulator says happened:
+`content_usage_daily` (counter deltas between snapshots: a baseline without a spike, one
+day's accesses per day, the skipped day's accesses attributed to the day of the last access
+and flagged when they may span the gap) and `stale_content`. The personal-data switch is on:
+no plain email or name may land in any table of the warehouse (raw, snapshots, models).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import typing as t
+from pathlib import Path
+
+import duckdb
+import pytest
+from looker_simulator import LookerSimulator
+
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, REPO_ROOT
+from tests.dbt_truth import (
+    CHANNELS,
+    DAY,
+    DBT_STREAMS,
+    SIM_EXPLORES,
+    START,
+    TAP_SELECT,
+    Usage,
+    content_truth,
+    expected_daily,
+    expected_stale,
+    pii_hash,
+    usage_truth,
+)
+from tests.meltano_cli import MeltanoProject
+
+SALT = "e2e-pii-salt-7c1f"
+ANALYTICS = "looker_activity_analytics"
+
+
+class Scenario(t.NamedTuple):
+    database: Path
+    observed: list[Usage]  # what each run saw: baseline, day 1, day 3
+    skipped_day: Usage  # the state a day-2 run would have seen
+    stale: dict[str, dict[str, t.Any]]
+    users: list[dict[str, t.Any]]
+    history_rows: int
+    failed_jobs: set[int]
+    run_seconds: list[float]
+
+
+def _query(database: Path, sql: str) -> list[tuple[t.Any, ...]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
+    tmp = tmp_path_factory.mktemp("dbt-duckdb")
+    project = MeltanoProject(REPO_ROOT, state_dir=tmp / "state")
+    database = tmp / "warehouse.duckdb"
+    sim = LookerSimulator(
+        rows=800,
+        seed=314,
+        now=START,
+        explores=SIM_EXPLORES,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    sim.start()
+    env = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY__SELECT": TAP_SELECT,
+        "TAP_LOOKER_ACTIVITY_STREAM_MAP_CONFIG_HASH_PII": "true",
+        "TAP_LOOKER_ACTIVITY_STREAM_MAP_CONFIG_PII_SALT": SALT,
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        "DBT_DUCKDB_STREAMS": ",".join(DBT_STREAMS),
+        "DBT_DUCKDB_TARGET_PATH": str(tmp / "dbt-target"),
+        "DBT_DUCKDB_LOG_PATH": str(tmp / "dbt-logs"),
+    }
+    seconds = []
+
+    def run() -> None:
+        started = dt.datetime.now()
+        project.run("run", "looker-to-duckdb", environment="dev", env=env)
+        seconds.append((dt.datetime.now() - started).total_seconds())
+
+    try:
+        run()  # the baseline: all-time counters, no daily usage yet
+        observed = [usage_truth(sim)]
+        sim.advance(seconds=DAY, new_rows=40, touched_rows=200)
+        run()
+        observed.append(usage_truth(sim))
+        sim.advance(seconds=DAY, new_rows=30, touched_rows=150)  # this day's run is skipped
+        skipped_day = usage_truth(sim)
+        sim.advance(seconds=DAY, new_rows=25, touched_rows=150)
+        run()
+        observed.append(usage_truth(sim))
+        yield Scenario(
+            database=database,
+            observed=observed,
+            skipped_day=skipped_day,
+            stale=expected_stale(observed[-1], content_truth(sim)),
+            users=sim.truth("user"),
+            history_rows=sum(1 for r in sim.truth("history") if r.get("completed_time")),
+            failed_jobs={
+                int(r["id"])
+                for r in sim.truth("scheduled_plan")
+                if r.get("finalized_time") and r["status"] in ("failure", "error")
+            },
+            run_seconds=seconds,
+        )
+    finally:
+        sim.stop()
+
+
+def _daily(database: Path) -> dict[tuple[int, dt.date], dict[str, t.Any]]:
+    columns = ["content_type", "content_id", *(f"{c}_accesses" for c in CHANNELS)]
+    columns += ["window_start", "spans_missed_run"]
+    rows = _query(
+        database,
+        f"select content_usage_id, usage_date, {', '.join(columns)} "
+        f"from {ANALYTICS}.content_usage_daily",
+    )
+    out = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
+    assert len(out) == len(rows), "duplicate (content_usage_id, usage_date) rows"
+    return out
+
+
+def test_content_usage_daily_equals_the_simulated_days(scenario: Scenario) -> None:
+    landed = _daily(scenario.database)
+    expected = expected_daily(scenario.observed)
+    assert landed == expected
+
+    days = sorted({day for _, day in landed})
+    day1, day2, day3 = (dt.date.fromisoformat(START[:10]) + dt.timedelta(days=n) for n in (1, 2, 3))
+    # No baseline spike: nothing before the first simulated day.
+    assert days[0] >= day1
+    assert {day1, day2, day3} <= set(days)
+    # The baseline's all-time totals are not anybody's daily usage.
+    baseline_total = sum(r["other_count"] for r in scenario.observed[0].values())
+    day1_total = sum(r["other_accesses"] for (_, d), r in landed.items() if d == day1)
+    assert 0 < day1_total < baseline_total / 10
+
+
+def test_skipped_day_is_attributed_honestly(scenario: Scenario) -> None:
+    landed = _daily(scenario.database)
+    day2 = dt.date.fromisoformat(START[:10]) + dt.timedelta(days=2)
+    day3 = day2 + dt.timedelta(days=1)
+    before, skipped, after = scenario.observed[1], scenario.skipped_day, scenario.observed[2]
+
+    # Items last accessed on the skipped day: exactly that day's accesses, on that day.
+    for (item, day), row in landed.items():
+        if day == day2:
+            assert after[item] == skipped[item], "an item of day 2 moved again on day 3"
+            old = before.get(item)
+            moved = row["other_accesses"]
+            assert moved == skipped[item]["other_count"] - (old["other_count"] if old else 0)
+            assert row["spans_missed_run"] is False
+    # Items accessed on day 3 may have been accessed on day 2 too: the gap is flagged.
+    day3_rows = [row for (_, day), row in landed.items() if day == day3]
+    assert day3_rows
+    assert all(row["spans_missed_run"] is True for row in day3_rows)
+    both_days = [
+        i
+        for i in after
+        if i in before and before[i] != skipped[i] and skipped[i] != after[i]
+    ]
+    assert both_days, "the scenario should touch some items on both days"
+    # Nothing lost and nothing invented across the gap.
+    gap = sum(
+        r["other_accesses"] for (_, day), r in landed.items() if day in (day2, day3)
+    )
+    truth = sum(
+        row["other_count"] - before.get(i, {"other_count": 0})["other_count"]
+        for i, row in after.items()
+    )
+    assert gap == truth
+
+
+def test_stale_content_equals_the_simulator(scenario: Scenario) -> None:
+    rows = _query(
+        scenario.database,
+        f"select content_key, title, never_accessed, days_idle from {ANALYTICS}.stale_content",
+    )
+    landed = {r[0]: {"title": r[1], "never_accessed": r[2], "days_idle": r[3]} for r in rows}
+    assert len(landed) == len(rows)
+    assert landed == scenario.stale
+    assert any(r["never_accessed"] for r in landed.values())
+    assert any(not r["never_accessed"] for r in landed.values())
+
+
+def test_history_and_schedule_models_are_built_when_selected(scenario: Scenario) -> None:
+    ((queries,),) = _query(
+        scenario.database, f"select sum(queries) from {ANALYTICS}.user_activity_daily"
+    )
+    assert queries == scenario.history_rows
+    failures = {
+        r[0]
+        for r in _query(
+            scenario.database, f"select scheduled_job_id from {ANALYTICS}.schedule_failures"
+        )
+    }
+    assert failures == scenario.failed_jobs
+    assert failures
+
+
+def test_no_plain_personal_data_in_any_table(scenario: Scenario) -> None:
+    emails = {u["email"] for u in scenario.users if u.get("email")}
+    names = {u["name"] for u in scenario.users if u.get("name")}
+    assert emails and names
+    with duckdb.connect(str(scenario.database), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR'"
+        ).fetchall()
+        tables = {(s, tb) for s, tb, _ in columns}
+        assert (ANALYTICS, "user_snapshot") in tables and ("looker_activity", "user") in tables
+        leaks = []
+        for schema, table, column in columns:
+            values = {
+                v
+                for (v,) in con.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" '
+                    f'where "{column}" is not null'
+                ).fetchall()
+            }
+            if hits := values & (emails | names) or {v for v in values if "@" in v}:
+                leaks.append((schema, table, column, sorted(hits)[:3]))
+        assert not leaks, f"plain personal data in the warehouse: {leaks}"
+        # Hashed, not dropped: the loaded values are the salted hashes of the real ones.
+        loaded = {v for (v,) in con.execute('select email from looker_activity."user"').fetchall()}
+    assert {pii_hash(e, SALT) for e in emails} <= loaded
+
+
+def test_dbt_duckdb_and_target_duckdb_share_one_duckdb_version() -> None:
+    """Both write the warehouse file: one DuckDB version, one storage format."""
+    versions = set()
+    for venv in ("loaders/target-duckdb", "utilities/dbt-duckdb"):
+        python = REPO_ROOT / ".meltano" / venv / "venv" / "bin" / "python"
+        out = subprocess.run(
+            [str(python), "-c", "import duckdb; print(duckdb.__version__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        versions.add(out.stdout.strip())
+    assert versions == {"1.2.2"}
+
+
+def test_daily_run_time(scenario: Scenario) -> None:
+    """Not a budget: the measured time of a daily ELT run, printed for the docs."""
+    print(f"looker-to-duckdb runs (s): {[round(s, 1) for s in scenario.run_seconds]}")
+    assert all(s < 300 for s in scenario.run_seconds)
