@@ -106,6 +106,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--sweep-stream", default="history", help="stream of the page-size sweep")
     p.add_argument(
+        "--streams",
+        type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+        default=None,
+        help="streams of the first loads (default: all ten)",
+    )
+    p.add_argument(
         "--groups",
         default="3",
         help="parallel fan-out: a number of groups (balanced by Looker time), or "
@@ -145,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quick = args.quick
     rows = latency.scaled(latency.REALISTIC_ROWS, latency.QUICK_SCALE if quick else 1)
+    if args.streams:
+        unknown = sorted(set(args.streams) - set(rows))
+        if unknown:
+            print(f"error: unknown stream(s) in --streams: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        rows = {k: v for k, v in rows.items() if k in args.streams}
     lat = latency.Latency(args.query_delay, args.row_delay)
     cpu_sizes = args.cpu_sizes or ([10_000, 50_000] if quick else [20_000, 200_000])
     reps = args.reps or (1 if quick else 2)
