@@ -35,7 +35,7 @@ $(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-s
 	$(BIN)/python tests/harness/install_duckdb_extensions.py
 	touch $@
 
-$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt
+$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt
 	$(BIN)/meltano install
 	mkdir -p .meltano && touch $@
 
@@ -57,6 +57,10 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 .PHONY: demo
 demo: install  ## Run the main job on the embedded default (DuckDB) against the simulator
 	@$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
+
+.PHONY: demo-gcp
+demo-gcp: install  ## The production path (GCS staging -> BigQuery) on local emulators
+	@$(BIN)/python scripts/demo_gcp.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
 .PHONY: bench
 bench: install  ## Benchmark under realistic Looker latency (~15 min; ARGS=--quick: ~2 min)
