@@ -17,6 +17,7 @@ moves with `advance()`:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import random
@@ -27,6 +28,8 @@ from typing import Any
 from .data import (
     NULL_TIME,
     ComputedColumn,
+    ContentCatalog,
+    ContentUsage,
     DataConfig,
     Explore,
     ExploreRequest,
@@ -49,6 +52,7 @@ def _dim(
     pk: bool = False,
     group: str | None = None,
     view: str | None = None,
+    hidden: bool = False,
 ) -> FieldDef:
     bare = name.rsplit(".", 1)[-1]
     return FieldDef(
@@ -58,6 +62,7 @@ def _dim(
         primary_key=pk,
         dimension_group=group,
         view=view,
+        hidden=hidden,
     )
 
 
@@ -256,12 +261,26 @@ _PDTS = (
     ("ecommerce", "daily_revenue", "bigquery_prod"),
     ("finance", "gl_balances", "snowflake_analytics"),
 )
-_LOCALES = ((None, 80), ("en", 8), ("de", 4), ("fr", 3), ("ja", 3), ("pt_BR", 2))
 
 
 def _user_id(rng: random.Random, users: int = 60) -> int:
     """Activity is concentrated on a few heavy users."""
     return 1 + int(users * rng.random() ** 2)
+
+
+_LOOKML_DASHBOARD_IDS = (
+    "system__activity::instance_performance",
+    "system__activity::content_activity",
+    "thelook::sales_overview",
+    "thelook::business_pulse",
+)
+
+
+def _dashboard_ref(rng: random.Random) -> str:
+    """history.dashboard_id: a user-defined dashboard id, or a LookML dashboard's model::name."""
+    if rng.random() < 0.15:
+        return rng.choice(_LOOKML_DASHBOARD_IDS)
+    return str(rng.randint(1, 120))
 
 
 def _title(rng: random.Random) -> str:
@@ -390,7 +409,7 @@ class History(LifecycleExplore):
             _dim("result_source", "string"),
             _dim("cache", "yesno", "Is Cached"),
             _dim("runtime", "number", "Runtime in Seconds"),
-            _dim("dashboard_id", "number", "Dashboard ID"),
+            _dim("dashboard_id", "string", "Dashboard ID"),
             _dim("look_id", "number", "Look ID"),
             _dim("message", "string"),
             _dim("connection_name", "string"),
@@ -440,7 +459,7 @@ class History(LifecycleExplore):
             "query_id": 1 + int(self.queries * rng.random() ** 2),
             "user_id": None if rng.random() < 0.03 else _user_id(rng),
             "source": source,
-            "dashboard_id": rng.randint(1, 120) if dashboard else None,
+            "dashboard_id": _dashboard_ref(rng) if dashboard else None,
             "look_id": rng.randint(1, 150) if source == "look" else None,
             "connection_name": rng.choice(_CONNECTIONS),
         }
@@ -559,7 +578,7 @@ class Query(GeneratedExplore):
             _dim("fields", "string"),
             _dim("filters", "string"),
             _dim("sorts", "string"),
-            _dim("limit", "string"),
+            _dim("limit", "number"),
             _dim("slug", "string"),
             _dim("dynamic_fields", "string"),
         ]
@@ -576,7 +595,7 @@ class Query(GeneratedExplore):
             "fields": json.dumps(chosen),
             "filters": None if filters is None else json.dumps(filters),
             "sorts": None if rng.random() < 0.5 else json.dumps([f"{chosen[0]} desc"]),
-            "limit": rng.choice(("500", "5000", "-1", None)),
+            "limit": rng.choice((500, 5000, -1, None)),
             "slug": "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22)),
             "dynamic_fields": None if rng.random() < 0.9 else '[{"table_calculation": "pct"}]',
         }
@@ -837,8 +856,7 @@ class User(GeneratedExplore):
             _dim("email", "string"),
             *_timeframes("created"),
             _dim("is_disabled", "yesno"),
-            _dim("locale", "string"),
-            _dim("home_folder_id", "string", "Home Folder ID"),
+            _dim("home_space_id", "string", "Home Space ID"),
         ]
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -853,8 +871,7 @@ class User(GeneratedExplore):
             "email": None if embed else f"{first}.{last}{uid}@example.com".lower(),
             "created_time": stamp,
             "is_disabled": rng.random() < 0.08,
-            "locale": _pick(rng, _LOCALES),
-            "home_folder_id": None if embed else str(1000 + uid),
+            "home_space_id": None if embed else str(1000 + uid),
         }
 
     def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
@@ -866,66 +883,159 @@ class User(GeneratedExplore):
                 self.set(i, "last_name", last)
                 self.set(i, "name", f"{self.value(i, 'first_name')} {last}")
             else:
-                self.set(i, "locale", _pick(rng, _LOCALES))
+                self.set(i, "email", f"user{self.pk[i]}@example.com")
         return []
 
 
 class _Content(GeneratedExplore):
-    """Dashboards and Looks: titled, foldered, soft-deleted in place."""
+    """Dashboards and Looks: one row per id of the ContentCatalog shared with content_usage.
 
+    Titles live in the catalog (renames show in content_usage.content_title too). Every id
+    content_usage references has a row, except content deleted for good; ids content_usage
+    skipped are dashboards/Looks nobody opened. Soft deletes set deleted_time (NULL
+    otherwise); restores clear it.
+    """
+
+    ctype = ""  # "dashboard" or "look"
+    prefix = ""  # field-name prefix: "dashboard." when the fields belong to a joined view
     new_share = 0.1
     touch_share = 0.2
     span_days = 3 * 365
     mean_age_days = 300.0
+    requires = ("content_usage",)
+
+    def __init__(
+        self,
+        config: DataConfig,
+        rows: int | None = None,
+        deps: Mapping[str, Explore] | None = None,
+    ) -> None:
+        self.synced = 0  # catalog log entries already turned into rows
+        # Values that are not fields of the explore: name -> one value per row.
+        self.extra: dict[str, list[Any]] = {"tiles": [], "slug": [], "updated": []}
+        super().__init__(config, rows, deps)
+
+    @property
+    def catalog(self) -> ContentCatalog:
+        usage = self.deps["content_usage"]
+        assert isinstance(usage, ContentUsage)
+        return usage.catalog
+
+    def f(self, name: str) -> str:
+        return self.prefix + name
 
     def common_fields(self) -> list[FieldDef]:
+        view = self.prefix[:-1] or None
         return [
-            _dim("id", "number", "ID", pk=True),
-            _dim("title", "string"),
-            _dim("description", "string"),
-            *_timeframes("created"),
-            _dim("deleted", "yesno", "Is Deleted"),
-            _dim("deleted_time", "date_time", group="deleted"),
-            _dim("user_id", "number", "User ID"),
-            _dim("folder_id", "number", "Folder ID"),
+            _dim(self.f("id"), "number", "ID", pk=True, view=view),
+            _dim(self.f("title"), "string", view=view),
+            _dim(self.f("description"), "string", view=view),
+            *_timeframes("created", view=view),
+            *_timeframes("deleted", view=view),
+            _dim(self.f("user_id"), "number", "User ID", view=view),
+            _dim(self.f("space_id"), "number", "Space ID", view=view, hidden=True),
         ]
 
-    def common_values(self, rng: random.Random, stamp: int, now: int) -> Row:
+    def computed_columns(self) -> dict[str, ComputedColumn]:
+        titles, pk = self.catalog.titles[self.ctype], self.pk
+
+        def title(ctx: QueryContext) -> Getter:
+            return lambda i: titles.get(pk[i])
+
+        return {self.f("title"): ComputedColumn(title)}
+
+    def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
+        """Type-specific field values of a new row."""
+        return {}
+
+    def _new_ids(self, extra: int) -> list[int]:
+        """Catalog ids without a row yet (minus content deleted for good), plus `extra` new."""
+        log, titles = self.catalog.log[self.ctype], self.catalog.titles[self.ctype]
+        ids = [num for num, accessed in log[self.synced :] if not accessed or titles.get(num)]
+        ids += [self.catalog.allocate(self.ctype, accessed=False) for _ in range(extra)]
+        self.synced = len(log)
+        return ids
+
+    def _row(self, rng: random.Random, num: int, stamp: int, now: int) -> Row:
+        titles = self.catalog.titles[self.ctype]
+        if titles.get(num) is None:
+            titles[num] = _title(rng)
         deleted = rng.random() < 0.07
-        return {
-            "id": self.next_id(rng),
-            "title": _title(rng),
-            "description": None
+        row: Row = {
+            self.f("id"): num,
+            self.f("description"): None
             if rng.random() < 0.6
             else f"Owned by the {rng.choice(_TOPICS)} team",
-            "created_time": stamp,
-            "deleted": deleted,
-            "deleted_time": rng.randint(stamp, now) if deleted else None,
-            "user_id": None if rng.random() < 0.05 else _user_id(rng),
-            "folder_id": rng.randint(1, 40),
+            self.f("created_time"): stamp,
+            self.f("deleted_time"): rng.randint(stamp, now) if deleted else None,
+            self.f("user_id"): None if rng.random() < 0.05 else _user_id(rng),
+            self.f("space_id"): rng.randint(1, 40),
+            "tiles": 0 if rng.random() < 0.15 else rng.randint(1, 12),
+            "slug": "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22)),
+            "updated": stamp if rng.random() < 0.5 else rng.randint(stamp, now),
         }
+        row.update(self.extra_values(rng, stamp, now))
+        return row
+
+    def append(self, row: Row) -> None:
+        for name, values in self.extra.items():
+            values.append(row.get(name))
+        super().append(row)
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        ids = self._new_ids(0)
+        ids += self._new_ids(max(0, n - len(ids)))
+        now = self.config.now
+        for num, stamp in zip(ids, self.build_stamps(rng, len(ids)), strict=True):
+            self.append(self._row(rng, num, stamp, now))
+
+    def append_new(self, rng: random.Random, k: int, old_now: int, new_now: int) -> None:
+        ids = self._new_ids(k)
+        for num, stamp in zip(
+            ids, self.window_stamps(rng, len(ids), old_now, new_now), strict=True
+        ):
+            self.append(self._row(rng, num, stamp, new_now))
+
+    def updated(self, i: int, stamp: int) -> None:
+        self.extra["updated"][i] = stamp
 
     def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
         lo = old_now + 1 if new_now > old_now else new_now
+        deleted_time = self.f("deleted_time")
+        titles = self.catalog.titles[self.ctype]
         for i in rng.sample(range(self.n), min(k, self.n)):
-            roll = rng.random()
-            if roll < 0.2 and not self.value(i, "deleted"):
-                self.set(i, "deleted", True)
-                self.set(i, "deleted_time", rng.randint(lo, new_now))
-            elif roll < 0.3 and self.value(i, "deleted"):
-                self.set(i, "deleted", False)  # restored from the trash
-                self.set(i, "deleted_time", None)
-            elif roll < 0.5:
-                self.set(i, "folder_id", rng.randint(1, 40))
+            roll, stamp = rng.random(), rng.randint(lo, new_now)
+            deleted = self.value(i, deleted_time) is not None
+            if roll < 0.2 and not deleted:
+                self.set(i, deleted_time, stamp)  # moved to the trash
+            elif roll < 0.3 and deleted:
+                self.set(i, deleted_time, None)  # restored from the trash
+            elif roll < 0.4:
+                tiles = self.extra["tiles"]
+                tiles[i] = rng.randint(1, 12) if tiles[i] == 0 else rng.choice((0, tiles[i] + 1))
+                self.updated(i, stamp)
+            elif roll < 0.6:
+                self.set(i, self.f("space_id"), rng.randint(1, 40))
+                self.updated(i, stamp)
             else:
-                self.set(i, "title", _title(rng))
+                titles[self.pk[i]] = _title(rng)
+                self.updated(i, stamp)
         return []
 
 
 class Dashboard(_Content):
-    """system__activity / dashboard: user-defined dashboards."""
+    """system__activity / dashboard: user-defined dashboards, seen through their tiles.
+
+    The explore's base view is dashboard_layout_component (dashboard joined through its
+    layouts), so a dashboard without tiles has no row here; GET /dashboards/search lists
+    every dashboard.
+    """
 
     name = "dashboard"
+    view = "dashboard_layout_component"
+    ctype = "dashboard"
+    prefix = "dashboard."
+    pk_field = "dashboard.id"
     label = "Dashboard"
     description = "User-defined dashboards"
     default_rows = 120
@@ -933,25 +1043,80 @@ class Dashboard(_Content):
     def define_fields(self) -> list[FieldDef]:
         return [
             *self.common_fields(),
-            _dim("hidden", "yesno", "Is Hidden"),
-            _dim("refresh_interval", "string"),
-            _dim("query_timezone", "string"),
+            _dim("dashboard.hidden", "yesno", "Is Hidden", view="dashboard"),
+            _dim("dashboard.refresh_interval", "string", view="dashboard"),
+            _dim("dashboard.query_timezone", "string", view="dashboard"),
         ]
 
-    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
-        row = self.common_values(rng, stamp, now)
-        row["hidden"] = rng.random() < 0.05
-        row["refresh_interval"] = (
-            None if rng.random() < 0.85 else rng.choice(("15 minutes", "1 hour"))
-        )
-        row["query_timezone"] = None if rng.random() < 0.7 else rng.choice(("UTC", "Europe/Berlin"))
-        return row
+    def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
+        return {
+            "dashboard.hidden": rng.random() < 0.05,
+            "dashboard.refresh_interval": None
+            if rng.random() < 0.85
+            else rng.choice(("15 minutes", "1 hour")),
+            "dashboard.query_timezone": None
+            if rng.random() < 0.7
+            else rng.choice(("UTC", "Europe/Berlin")),
+        }
+
+    def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
+        tiles = self.extra["tiles"]
+        return lambda i: tiles[i] > 0
+
+    def api_records(self, usage: ContentUsage) -> list[dict[str, Any]]:
+        """Every dashboard as API 4.0 `Dashboard` JSON (GET /dashboards/search)."""
+        views: dict[int, tuple[int, int, int]] = {}
+        types, ref = usage.stored["content_type"].values, usage.ref
+        other, fav = usage.stored["other_count"].values, usage.stored["favorite_count"].values
+        for i in range(usage.n):
+            if types[i] == "dashboard" and ref[i]:
+                views[ref[i]] = (other[i], fav[i], usage.times[i])
+        titles = self.catalog.titles["dashboard"]
+        out: list[dict[str, Any]] = []
+        for i in range(self.n):
+            num = self.pk[i]
+            deleted = self.value(i, "dashboard.deleted_time")
+            user = self.value(i, "dashboard.user_id")
+            seen = views.get(num)
+            out.append(
+                {
+                    "id": str(num),
+                    "title": titles.get(num),
+                    "description": self.value(i, "dashboard.description"),
+                    "user_id": None if user is None else str(user),
+                    "folder_id": str(self.value(i, "dashboard.space_id")),
+                    "created_at": _iso(self.value(i, "dashboard.created_time")),
+                    "updated_at": _iso(self.extra["updated"][i]),
+                    "deleted_at": _iso(deleted),
+                    "deleted": deleted is not None,
+                    "hidden": bool(self.value(i, "dashboard.hidden")),
+                    "slug": self.extra["slug"][i],
+                    "query_timezone": self.value(i, "dashboard.query_timezone"),
+                    "refresh_interval": self.value(i, "dashboard.refresh_interval"),
+                    "readonly": False,
+                    "content_metadata_id": str(num + 1000),
+                    "view_count": None if seen is None else seen[0],
+                    "favorite_count": None if seen is None else seen[1],
+                    "last_accessed_at": None if seen is None else _iso(seen[2]),
+                    "url": f"/dashboards/{num}",
+                    "model": None,
+                }
+            )
+        return out
+
+
+def _iso(stamp: int | None) -> str | None:
+    """Epoch seconds as the REST API shows times: ISO 8601 with milliseconds and offset."""
+    if stamp is None:
+        return None
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
 
 
 class Look(_Content):
-    """system__activity / look: saved Looks."""
+    """system__activity / look: saved Looks, every one (deleted ones flagged)."""
 
     name = "look"
+    ctype = "look"
     label = "Look"
     description = "Saved Looks"
     default_rows = 150
@@ -959,15 +1124,21 @@ class Look(_Content):
     def define_fields(self) -> list[FieldDef]:
         return [
             *self.common_fields(),
+            *_timeframes("updated"),
             _dim("public", "yesno", "Is Public"),
             _dim("query_id", "number", "Query ID"),
         ]
 
-    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
-        row = self.common_values(rng, stamp, now)
-        row["public"] = rng.random() < 0.03
-        row["query_id"] = rng.randint(1, 300)
-        return row
+    def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
+        return {"public": rng.random() < 0.03, "query_id": rng.randint(1, 300)}
+
+    def append(self, row: Row) -> None:
+        row["updated_time"] = row["updated"]
+        super().append(row)
+
+    def updated(self, i: int, stamp: int) -> None:
+        super().updated(i, stamp)
+        self.set(i, "updated_time", stamp)  # "when the Look or its underlying query was updated"
 
 
 # --- another model -------------------------------------------------------------------------------
@@ -1060,11 +1231,12 @@ def requested_sizes(request: ExploreRequest) -> dict[str, int | None]:
 
 
 def build_explores(
-    config: DataConfig, request: ExploreRequest
+    config: DataConfig, request: ExploreRequest, base: Mapping[tuple[str, str], Explore]
 ) -> tuple[list[Explore], list[Explore]]:
-    """(explores to serve, every explore to advance in dependency order)."""
+    """(explores to serve, every explore to advance in dependency order); `base` are the
+    explores already built (content_usage), which others may require."""
     sizes = requested_sizes(request)
-    built: dict[str, Explore] = {}
+    built: dict[str, Explore] = {name: ex for (_, name), ex in base.items()}
     moving: list[Explore] = []
 
     def build(name: str) -> Explore:
@@ -1078,4 +1250,4 @@ def build_explores(
     for name in ACTIVITY_EXPLORES:
         if name in sizes:
             build(name)
-    return [built[name] for name in built if name in sizes], moving
+    return [built[name] for name in built if name in sizes and name in ACTIVITY_EXPLORES], moving

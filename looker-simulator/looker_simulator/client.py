@@ -81,6 +81,12 @@ class SimulatorClient:
         result: list[dict[str, Any]] = self._call("GET", "/truth", explore=explore)
         return result
 
+    def dashboards(self, deleted: bool | None = None) -> list[dict[str, Any]]:
+        """Every dashboard as API 4.0 JSON (deleted True/False filters; None: all)."""
+        flag = "all" if deleted is None else str(deleted).lower()
+        result: list[dict[str, Any]] = self._call("GET", "/dashboards", deleted=flag)
+        return result
+
     def row_count(self, explore: str = "content_usage") -> int:
         return int(self._call("GET", "/row_count", explore=explore)["row_count"])
 

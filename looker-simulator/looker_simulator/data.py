@@ -164,6 +164,11 @@ class Explore:
     def dimensions(self) -> list[FieldDef]:
         return [f for f in self.fields.values() if f.category == "dimension"]
 
+    def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
+        """Rows the explore's grain shows (None: all). The dashboard explore, whose base view
+        is dashboard_layout_component, has no row for a dashboard without tiles."""
+        return None
+
     def getter(self, bare: str, ctx: QueryContext) -> Getter:
         get = self.columns[bare].getter(ctx)
         f = self.fields.get(bare)
@@ -518,7 +523,8 @@ _COUNTERS = (
     "other_count",
     "favorite_count",
 )
-_DESCRIPTIVE = ("content_id", "content_title", "content_type")
+_DESCRIPTIVE = ("content_id", "content_type")
+NUMBERED = ("dashboard", "look")  # content with numeric ids, titled in the ContentCatalog
 _HISTORY_SECONDS = 3 * 365 * 86400  # last access at most three years back
 _AGE_SCALE = 45 * 86400  # recent access is much more common than stale access
 
@@ -538,6 +544,31 @@ def _skewed_table(rng: random.Random, zero_share: float, mu: float, sigma: float
         0 if rng.random() < zero_share else max(1, int(math.exp(rng.gauss(mu, sigma))))
         for _ in range(65536)
     ]
+
+
+class ContentCatalog:
+    """User-defined dashboards and Looks by id: one id counter per type and their titles.
+
+    Shared by content_usage (which computes content_title from it, like Looker's
+    COALESCE(look.title, dashboard.title, content_id)) and the dashboard and look explores,
+    so a rename shows everywhere and content_id joins to dashboard.id / look.id.
+    """
+
+    def __init__(self) -> None:
+        self.titles: dict[str, dict[int, str | None]] = {t: {} for t in NUMBERED}
+        self.next_id = dict.fromkeys(NUMBERED, 1)
+        # Every id handed out, in order: (id, accessed). Unaccessed ids were skipped by
+        # content_usage: dashboards/Looks nobody has opened yet.
+        self.log: dict[str, list[tuple[int, bool]]] = {t: [] for t in NUMBERED}
+
+    def allocate(self, ctype: str, accessed: bool) -> int:
+        num = self.next_id[ctype]
+        self.next_id[ctype] = num + 1
+        self.log[ctype].append((num, accessed))
+        return num
+
+    def title(self, ctype: str, num: int) -> str | None:
+        return self.titles[ctype].get(num)
 
 
 class ContentUsage(Explore):
@@ -563,7 +594,9 @@ class ContentUsage(Explore):
             "favorite_count": _skewed_table(rng, 0.85, 0.5, 0.8),
         }
         self.type_table = [t for t, w in _CONTENT_TYPES for _ in range(round(256 * w / 100))][:256]
-        self.next_numeric = {"dashboard": 1, "look": 1}
+        self.catalog = ContentCatalog()
+        self.ref: array[int] = array("q")  # numeric dashboard/look id, 0 for other content
+        self.advances = 0
         self._define_fields()
         self._generate(config.rows, rng)
 
@@ -610,15 +643,13 @@ class ContentUsage(Explore):
         types = [self.type_table[b] for b in rng.randbytes(n)]
         picks = memoryview(rng.randbytes(2 * n)).cast("H")
         cids: list[str] = []
-        titles: list[str | None] = []
         for t, r in zip(types, picks, strict=True):
-            cid, title = self._content(t, r)
+            cid, ref = self._content(t, r)
             cids.append(cid)
-            titles.append(title)
+            self.ref.append(ref)
         # Stored columns advance() mutates in place (also reachable through self.columns).
         self.stored: dict[str, StoredColumn] = {
             "content_id": StoredColumn(cids),
-            "content_title": StoredColumn(titles),
             "content_type": StoredColumn(types),
         }
         for name in _COUNTERS:
@@ -661,26 +692,40 @@ class ContentUsage(Explore):
                 t[i] = prev - 1
             prev = t[i]
 
-    def _content(self, ctype: str, r: int) -> tuple[str, str | None]:
-        """content_id and title for one item; r is a random 16-bit number."""
-        title: str | None
+    def _content(self, ctype: str, r: int) -> tuple[str, int]:
+        """content_id and numeric id (0: not a dashboard/Look) for one item; r is a random
+        16-bit number. Dashboards and Looks get catalog ids and titles."""
         if ctype == "dashboard" and r % 8 == 0:
-            cid, title = _LOOKML_DASHBOARDS[(r >> 3) % len(_LOOKML_DASHBOARDS)]
-        elif ctype in {"dashboard", "look"}:
+            return _LOOKML_DASHBOARDS[(r >> 3) % len(_LOOKML_DASHBOARDS)][0], 0
+        if ctype in NUMBERED:
             # Looks and dashboards number independently: content_id alone is not unique.
-            num = self.next_numeric[ctype]
-            self.next_numeric[ctype] = num + 1 + (r % 7 == 0)
-            cid, title = str(num), _TITLES[(r >> 3) % len(_TITLES)]
-        else:
-            pool = _EXPLORES if ctype == "explore" else _PDTS
-            cid, title = pool[(r >> 3) % len(pool)]
-        if r % 33 == 1:
-            title = None  # deleted content keeps its usage row but loses its title
-        return cid, title
+            num = self.catalog.allocate(ctype, accessed=True)
+            if r % 7 == 0:
+                self.catalog.allocate(ctype, accessed=False)  # a never-opened one
+            # Deleted for good (r % 33 == 1): the usage row stays, the title is gone.
+            title = None if r % 33 == 1 else _TITLES[(r >> 3) % len(_TITLES)]
+            self.catalog.titles[ctype][num] = title
+            return str(num), num
+        pool = _EXPLORES if ctype == "explore" else _PDTS
+        return pool[(r >> 3) % len(pool)][0], 0
 
     def _add_stored_and_computed(self) -> None:
         self.columns["id"] = StoredColumn(self.pk)
         self.columns["last_accessed_time"] = StoredColumn(self.times, null=NULL_TIME)
+
+        def content_title(ctx: QueryContext) -> Getter:
+            """COALESCE(look.title, dashboard.title, content_id), joined at query time."""
+            types, cids = self.stored["content_type"].values, self.stored["content_id"].values
+            titles, ref = self.catalog.titles, self.ref
+
+            def get(i: int) -> Any:
+                by_id = titles.get(types[i])
+                title = None if by_id is None else by_id.get(ref[i])
+                return cids[i] if title is None else title
+
+            return get
+
+        self.columns["content_title"] = ComputedColumn(content_title)
 
         def local_date(ctx: QueryContext) -> Getter:
             to_date, get = local_clock(ctx.tz).date, self.getter("last_accessed_time", ctx)
@@ -726,17 +771,39 @@ class ContentUsage(Explore):
         start = self.n
         for stamp in stamps[len(touched) :]:
             self._append_item(rng, stamp)
+        self._side_effects(touched_rows)
         self.fill_added(start)
         self.resort_moved(touched + list(range(start, self.n)))
+
+    def _side_effects(self, touched_rows: int) -> None:
+        """Changes that do not move last_accessed_time: dashboards and Looks renamed (so
+        content_title changes) and favorites added or removed (favorite_count)."""
+        self.advances += 1
+        k = touched_rows // 5 + (touched_rows > 0)
+        if not k or not self.n:
+            return
+        rng = random.Random(
+            f"looker-simulator:content_usage:side:{self.config.seed}:{self.advances}"
+        )
+        numbered = [i for i in rng.sample(range(self.n), min(4 * k, self.n)) if self.ref[i]]
+        types = self.stored["content_type"].values
+        for i in numbered[:k]:
+            by_id = self.catalog.titles[types[i]]
+            if by_id.get(self.ref[i]) is not None:
+                by_id[self.ref[i]] = _TITLES[rng.randrange(len(_TITLES))]
+        favorites = self.stored["favorite_count"].values
+        for i in rng.sample(range(self.n), min(k, self.n)):
+            favorites[i] = max(0, favorites[i] + rng.choice((-1, 1, 1)))
 
     def _append_item(self, rng: random.Random, stamp: int) -> None:
         """A content item seen for the first time, accessed once at `stamp`."""
         ctype = self.type_table[rng.randrange(256)]
-        cid, title = self._content(ctype, rng.randrange(65536))
+        cid, ref = self._content(ctype, rng.randrange(65536))
         self.pk.append(self.pk[-1] + 1 if self.n else 1)
         self.times.append(stamp)
+        self.ref.append(ref)
         col = self.stored
-        for name, value in zip(_DESCRIPTIVE, (cid, title, ctype), strict=True):
+        for name, value in zip(_DESCRIPTIVE, (cid, ctype), strict=True):
             col[name].append(value)
         for name in _COUNTERS:
             col[name].append(1 if name == "other_count" else 0)
@@ -779,7 +846,7 @@ class Dataset:
         if extra:
             from .activity import build_explores  # here: activity imports this module
 
-            served, moving = build_explores(config, extra)
+            served, moving = build_explores(config, extra, dict(ds.explores))
             for ex in served:
                 ds.explores[(ex.model, ex.name)] = ex
             ds.moving.extend(moving)

@@ -296,6 +296,14 @@ def _candidates(
     return range(lo, hi), False
 
 
+def _keep(explore: Explore, node: Node, ctx: QueryContext) -> Callable[[int], bool]:
+    keep = compile_predicate(node, _resolver(explore, ctx), ctx.tz)
+    visible = explore.visible(ctx)
+    if visible is None:
+        return keep
+    return lambda i: visible(i) and keep(i)
+
+
 def _select(
     explore: Explore,
     selected: list[FieldDef],
@@ -304,7 +312,7 @@ def _select(
     limit: int | None,
     ctx: QueryContext,
 ) -> list[tuple[Any, ...]]:
-    keep = compile_predicate(node, _resolver(explore, ctx), ctx.tz)
+    keep = _keep(explore, node, ctx)
     indexed_time = explore.time_field if ctx.wall is None else None
     boxes = box_bounds(
         node,
@@ -343,7 +351,7 @@ def _aggregate(
     ctx: QueryContext,
 ) -> list[tuple[Any, ...]]:
     """GROUP BY the selected dimensions and compute the selected measures."""
-    keep = compile_predicate(node, _resolver(explore, ctx), ctx.tz)
+    keep = _keep(explore, node, ctx)
     dims = [f for f in selected if f.category == "dimension"]
     measures = [f for f in selected if f.category == "measure"]
     dim_get = [explore.getter(f.name, ctx) for f in dims]

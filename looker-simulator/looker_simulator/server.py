@@ -272,6 +272,8 @@ class Handler(BaseHTTPRequestHandler):
             return logout
         if method == "GET" and path == f"{API}/user":
             return lambda _q, _b, _t: json_response(200, sim.me())
+        if method == "GET" and path == f"{API}/dashboards/search":
+            return lambda q, _b, _t: json_response(200, sim.search_dashboards(q))
         if method == "GET" and path == f"{API}/lookml_models":
             return lambda _q, _b, _t: json_response(200, sim.models_meta())
         if method == "GET" and (m := _EXPLORE_RE.fullmatch(path)):
@@ -361,6 +363,9 @@ def control(
                 return json_response(200, {"faults": sim.faults.pending()})
         if method == "GET" and route == "/truth":
             return json_response(200, sim.truth(explore))
+        if method == "GET" and route == "/dashboards":
+            deleted = {"true": True, "false": False}.get(str(query.get("deleted", "")).lower())
+            return json_response(200, sim.dashboards(deleted=deleted))
         if method == "GET" and route == "/row_count":
             return json_response(200, {"explore": explore, "row_count": sim.row_count(explore)})
         if method == "GET" and route == "/stats":

@@ -9,8 +9,10 @@ from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from .data import DataConfig, Dataset, Explore, ExploreRequest
-from .errors import not_found
+from .activity import Dashboard
+from .dashboards import search
+from .data import ContentUsage, DataConfig, Dataset, Explore, ExploreRequest
+from .errors import LookerApiError, not_found
 from .faults import Auth, FaultQueue, Stats
 from .query import QueryOptions, truth
 from .server import SimulatorHTTPServer
@@ -181,6 +183,31 @@ class LookerSimulator:
         They get new (higher) ids; event_attribute gets the attributes of the late events."""
         with self.lock:
             self.dataset.advance(seconds, new_rows, touched_rows, late_rows, late_by)
+
+    def dashboards(self, deleted: bool | None = None) -> list[dict[str, Any]]:
+        """Every user-defined dashboard as API 4.0 `Dashboard` JSON, by id (with or without
+        tiles); `deleted` True/False keeps only soft-deleted / live ones (None: all)."""
+        with self.lock:
+            records = self._dashboards().api_records(self._usage())
+        return [r for r in records if deleted is None or r["deleted"] == deleted]
+
+    def search_dashboards(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /dashboards/search: see `dashboards.search`."""
+        return search(self.dashboards(), params)
+
+    def _usage(self) -> ContentUsage:
+        usage = self.dataset.get("system__activity", "content_usage")
+        if not isinstance(usage, ContentUsage):
+            raise LookerApiError(404, "Not found")
+        return usage
+
+    def _dashboards(self) -> Dashboard:
+        ex = self.dataset.get("system__activity", "dashboard")
+        if not isinstance(ex, Dashboard):
+            raise LookerApiError(
+                404, "looker-simulator serves dashboards only with explores including 'dashboard'"
+            )
+        return ex
 
     def explore(self, name: str = "content_usage") -> Explore:
         return self.dataset.find(name)

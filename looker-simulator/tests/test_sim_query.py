@@ -29,7 +29,10 @@ def test_rows_keyed_by_full_field_name_with_looker_value_formats(
 def test_truth_has_nulls_lookml_ids_and_shared_content_ids(truth: list[dict[str, Any]]) -> None:
     assert len(truth) == 12_000
     assert len({r["id"] for r in truth}) == 12_000
-    assert any(r["content_title"] is None for r in truth)
+    # content_title is COALESCE(look.title, dashboard.title, content_id): never NULL.
+    assert all(r["content_title"] for r in truth)
+    assert any(r["content_title"] == r["content_id"] and r["content_id"].isdigit() for r in truth)
+    assert any(r["content_title"] == r["content_id"] and "::" in r["content_id"] for r in truth)
     assert any("::" in r["content_id"] for r in truth)
     assert {r["content_type"] for r in truth} >= {"dashboard", "look", "explore", "pdt"}
     pairs = {(r["content_id"], r["content_type"]) for r in truth}
