@@ -21,9 +21,19 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from looker_simulator import LookerSimulator
 
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.harness.faults import FaultProxy
-from tests.reliability_helpers import TARGET_VENV, loaded_rows
+from tests.meltano_cli import MELTANO
+from tests.pipeline import pipeline_env
+from tests.reliability_helpers import (
+    TARGET_VENV,
+    IsolatedMeltano,
+    loaded_rows,
+    write_script,
+    write_variant_project,
+)
 
 if t.TYPE_CHECKING:
     from tests.harness import EmulatorStack
@@ -235,3 +245,48 @@ def test_new_column_is_added_and_a_refused_upload_fails_the_run(
     [gate_line] = _lines(proc.stderr, GATE_PREFIX)
     assert "1 of 3 batch(es) of stream 'content_usage' were not staged to gs://" in gate_line
     assert set(rows) == {1, 2}, "nothing of this run was loaded"
+
+
+def test_meltano_run_refuses_a_fork_in_one_line_and_the_setting_accepts_it(
+    fork: Path, emulator_stack: EmulatorStack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Through Meltano: the refusal is one line among the last lines of ``meltano run``,
+    nothing is stored; ``TARGET_BIGQUERY_ACCEPT_UNVERIFIED_TARGET`` (a declared setting)
+    reaches the target and makes it run as released."""
+    base = tmp_path_factory.mktemp("meltano-fork")
+    wrapper = write_script(
+        base / "target-bigquery-fork",
+        f'#!/bin/sh\nPYTHONPATH="{fork}" exec "{GATED}" "$@"\n',
+    )
+    project = IsolatedMeltano.create(
+        base, project_dir=write_variant_project(base, target_executable=wrapper)
+    )
+    with LookerSimulator(
+        rows=200, seed=1301, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    ) as sim:
+        env = pipeline_env(sim, emulator_stack, "never_created", "never-created")
+        proc = project.run(
+            "run", "tap-looker-activity", "target-bigquery",
+            environment="local-gcp", env=env, check=False,
+        )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    last = output.splitlines()[-12:]
+    refusal = [line for line in last if PREFIX in line and "differs: GcsStagingWorker" in line]
+    assert refusal, "\n".join(last)
+    assert project.stored_state() is None
+    assert "tap_looker_activity" not in "\n".join(last), "no traceback from our code"
+
+    env["TARGET_BIGQUERY_ACCEPT_UNVERIFIED_TARGET"] = "true"
+    invoked = subprocess.run(
+        [str(MELTANO), "invoke", "target-bigquery"],
+        cwd=project.root,
+        env=project.env("local-gcp", env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert invoked.returncode == 0, (invoked.stdout + invoked.stderr)[-3000:]
+    assert ACCEPT_WARNING in invoked.stdout + invoked.stderr
