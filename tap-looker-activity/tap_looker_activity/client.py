@@ -144,7 +144,7 @@ def looker_message(body: bytes) -> str:
 
 def _describe_network_error(exc: Exception, timeout: float) -> str:
     if isinstance(exc, requests.Timeout):
-        return f"no answer within {timeout:g}s"
+        return f"timed out after {timeout:g}s"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection dropped while reading the response"
     if isinstance(exc, requests.ConnectionError):
@@ -192,8 +192,7 @@ class LookerHTTPSession(requests.Session):
             msg = f"base_url is not a usable URL ({exc})"
             raise LookerConfigError(self._redact(msg)) from None
         except (requests.RequestException, OSError) as exc:
-            msg = f"{where}: {_describe_network_error(exc, self.deadline)}"
-            raise LookerTransientError(msg) from None
+            raise LookerTransientError(where, _describe_network_error(exc, self.deadline)) from None
         if not response.ok:
             raise self._http_error(where, response)
         return response
@@ -232,9 +231,9 @@ class LookerHTTPSession(requests.Session):
         detail = self._redact(looker_message(response.content))
         suffix = f": {detail}" if detail else ""
         if status in RETRYABLE_STATUSES:
-            error = LookerTransientError(f"{where}: HTTP {status}{suffix}")
-            error.retry_after = response.headers.get("Retry-After")
-            return error
+            return LookerTransientError(
+                where, f"HTTP {status}", retry_after=response.headers.get("Retry-After")
+            )
         if where.endswith("/login"):
             return LoginRejectedError(f"{where}: HTTP {status}")
         if status == 401:  # noqa: PLR2004
@@ -312,11 +311,13 @@ class LookerClient:
         self,
         connection: ConnectionSettings,
         policy: RetryPolicy | None = None,
+        *,
+        redact: Redactor | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self.redact = Redactor()
+        self.redact = redact or Redactor()
         settings = connection.sdk_settings()
         self.redact.add(settings.read_config().get("client_secret"))
         self.base_url = settings.base_url
@@ -342,11 +343,18 @@ class LookerClient:
             except LookerTransientError as exc:
                 attempt += 1
                 if attempt > self.policy.max_retries:
-                    msg = f"{exc} (gave up after {self.policy.max_retries} retries)"
+                    msg = (
+                        f"{exc.where} failed after {self.policy.max_retries} retries: {exc.reason}"
+                    )
                     raise LookerUnavailableError(self.redact(msg)) from None
                 delay = self.policy.delay(attempt, exc.retry_after)
                 logger.warning(
-                    "%s; retry %d/%d in %.1fs", exc, attempt, self.policy.max_retries, delay
+                    "%s: %s; retry %d/%d in %.1fs",
+                    exc.where,
+                    exc.reason,
+                    attempt,
+                    self.policy.max_retries,
+                    delay,
                 )
                 self._sleep(delay)
                 continue
@@ -408,7 +416,8 @@ class LookerClient:
             self._call(
                 "query",
                 lambda: decode_rows(
-                    self.sdk.run_inline_query("json", query, apply_formatting=False, cache=False)
+                    self.sdk.run_inline_query("json", query, apply_formatting=False, cache=False),
+                    f"Looker API POST {API_PATH}/queries/run/json",
                 ),
             ),
         )
@@ -433,7 +442,8 @@ class LookerClient:
                         path="/dashboards/search",
                         structure=t.Union[str, bytes],  # type: ignore[arg-type] # noqa: UP007
                         query_params=t.cast("t.Any", params),
-                    )
+                    ),
+                    f"Looker API GET {API_PATH}/dashboards/search",
                 ),
             ),
         )
@@ -442,7 +452,7 @@ class LookerClient:
 _LEADING_HTML = re.compile(r"\s*<")
 
 
-def decode_rows(body: str | bytes) -> list[dict[str, t.Any]]:
+def decode_rows(body: str | bytes, where: str) -> list[dict[str, t.Any]]:
     """A JSON array of objects from a response body.
 
     Raises LookerQueryError for Looker's ``looker_error`` answer (LookerTransientError when
@@ -458,8 +468,8 @@ def decode_rows(body: str | bytes) -> list[dict[str, t.Any]]:
     try:
         rows = json.loads(text)
     except json.JSONDecodeError as exc:
-        msg = f"invalid JSON in a Looker answer ({exc.msg} at char {exc.pos})"
-        raise LookerTransientError(msg) from None
+        reason = f"invalid JSON in the answer ({exc.msg} at char {exc.pos})"
+        raise LookerTransientError(where, reason) from None
     if isinstance(rows, dict) and "looker_error" in rows:
         rows = [rows]
     if not isinstance(rows, list):
@@ -468,11 +478,10 @@ def decode_rows(body: str | bytes) -> list[dict[str, t.Any]]:
     for row in (rows[0], rows[-1]) if rows else ():
         if isinstance(row, dict) and "looker_error" in row:
             message = str(row["looker_error"])[:_MESSAGE_LIMIT]
-            error_type = (
-                LookerTransientError if TRANSIENT_QUERY_ERRORS.search(message) else LookerQueryError
-            )
+            if TRANSIENT_QUERY_ERRORS.search(message):
+                raise LookerTransientError(where, f"the query failed in Looker: {message}")
             msg = f"the query failed in Looker: {message}"
-            raise error_type(msg)
+            raise LookerQueryError(msg)
     return rows
 
 

@@ -38,9 +38,17 @@ class LookerResponseError(LookerActivityError):
 class LookerTransientError(LookerActivityError):
     """A failure that may pass: retried with backoff, then reported as unavailable."""
 
-    retry_after: str | None = None  # the server's Retry-After, when it sent one
+    def __init__(self, where: str, reason: str, *, retry_after: str | None = None) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where  # "Looker API POST /api/4.0/queries/run/json"
+        self.reason = reason  # "HTTP 503", "timed out after 120s", ...
+        self.retry_after = retry_after  # the server's Retry-After, when it sent one
 
 
 def in_context(exc: LookerActivityError, where: str) -> LookerActivityError:
-    """The same kind of error, its message prefixed with where it happened."""
-    return type(exc)(f"{where}{exc}")
+    """The same kind of error (a permanent one), its message prefixed with where it happened."""
+    return (
+        LookerActivityError(f"{where}{exc}")
+        if isinstance(exc, LookerTransientError)
+        else type(exc)(f"{where}{exc}")
+    )

@@ -24,6 +24,7 @@ from tap_looker_activity.client import (
     ConnectionSettings,
     LookerClient,
     RedactingFilter,
+    Redactor,
     RetryPolicy,
 )
 from tap_looker_activity.errors import (
@@ -248,12 +249,19 @@ class TapLookerActivity(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - Tap's own
         """The tap; settings are validated before anything else happens."""
-        super().__init__(*args, **kwargs)
-        redact = RedactingFilter(self.looker.redact)
-        logging.getLogger("tap_looker_activity").addFilter(redact)
-        self.logger.addFilter(redact)
+        self.redact = Redactor()
+        for handler in logging.getLogger().handlers:  # every line any logger writes
+            handler.addFilter(RedactingFilter(self.redact))
         # looker-sdk logs every request at INFO; the tap logs a summary per stream instead.
         logging.getLogger("looker_sdk").setLevel(logging.WARNING)
+        config = kwargs.get("config")
+        if isinstance(config, dict):
+            self.redact.add(str(config.get("client_secret") or ""))
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            msg = f"invalid config: {'; '.join(exc.errors) or exc}"
+            raise LookerConfigError(self.redact(msg)) from None
         for signum in (signal.SIGTERM, signal.SIGINT):
             try:
                 signal.signal(signum, _stop_on_signal)
@@ -325,6 +333,7 @@ class TapLookerActivity(Tap):
                 max_retries=self.config["max_retries"],
                 backoff_factor=float(self.config["backoff_factor"]),
             ),
+            redact=self.redact,
         )
 
     # --- streams -----------------------------------------------------------------------------
@@ -549,8 +558,6 @@ def main() -> None:
         _fail(str(exc))
     except (StreamMapConfigError, MapExpressionError) as exc:
         _fail(f"stream_maps: {exc}")
-    except ConfigValidationError as exc:
-        _fail(f"invalid config: {'; '.join(exc.errors) or exc}")
 
 
 def _fail(message: str) -> t.NoReturn:

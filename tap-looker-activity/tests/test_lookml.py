@@ -1,4 +1,4 @@
-"""LookML metadata -> schema, and Looker values -> record values."""
+"""LookML metadata -> schema, Looker values -> record values, keyset expressions."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ import zoneinfo
 
 import pytest
 
-from tap_looker_activity.client import keyset_expression, looker_datetime_literal
-from tap_looker_activity.lookml import (
-    Dimension,
-    ExploreDefinition,
-    column_name,
-    json_type_for,
-    row_converter,
-)
+from tap_looker_activity.explores import Dimension, column_name, json_type_for
+from tap_looker_activity.paging import after_expression, datetime_literal
+from tap_looker_activity.records import row_converter
+from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
 
-CONTENT_USAGE = ExploreDefinition.from_bundled("content_usage")
+CONTENT_USAGE = next(d for d in SYSTEM_ACTIVITY_STREAMS if d.name == "content_usage")
+UTC = zoneinfo.ZoneInfo("UTC")
 
 
 @pytest.mark.parametrize(
@@ -74,8 +71,8 @@ def test_keyset_expression_is_strictly_after_the_cursor() -> None:
         "content_usage.last_accessed_time", "last_accessed_time", "date_time", "date-time"
     )
     pk = Dimension("content_usage.id", "id", "number", "integer")
-    assert looker_datetime_literal("2024-01-31 10:00:05") == "date_time(2024, 1, 31, 10, 0, 5)"
-    assert keyset_expression(rk, "2024-01-31 10:00:05", pk, 366) == (
+    assert datetime_literal("2024-01-31 10:00:05", UTC) == "date_time(2024, 1, 31, 10, 0, 5)"
+    assert after_expression([rk, pk], ("2024-01-31 10:00:05", 366), UTC) == (
         "${content_usage.last_accessed_time} > date_time(2024, 1, 31, 10, 0, 5) OR "
         "(${content_usage.last_accessed_time} = date_time(2024, 1, 31, 10, 0, 5) AND "
         "${content_usage.id} > 366)"
