@@ -287,7 +287,7 @@ class Simulator:
 def api_summary(stats: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """Request counts of a run, and queries per explore (from the simulator's query log)."""
     out: dict[str, t.Any] = {
-        k: int(stats.get(k, 0)) for k in ("login", "explore", "query", "logout", "total")
+        k: int(stats.get(k, 0)) for k in ("login", "explore", "query", "other", "logout", "total")
     }
     per_view = Counter(str(q.get("body", {}).get("view")) for q in stats.get("queries", []))
     out["query_by_explore"] = dict(sorted(per_view.items()))

@@ -159,9 +159,10 @@ def markdown(p: P, *, level: int = 1) -> str:
         ]
         for stream, n in seq["records_by_stream"].items():
             explore = "scheduled_plan" if stream == "scheduled_job" else stream
+            queries = qs.get(explore, qs.get(stream, 0))
             lines.append(
                 f"| {stream} | {sim_rows.get(explore, 0):,} | {n:,} | "
-                f"{qs.get(explore, qs.get(stream, 0))} |"
+                f"{queries if queries else '0 (REST API, not a query)'} |"
             )
     sweep = p.get("page_size")
     if sweep:
