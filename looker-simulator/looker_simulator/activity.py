@@ -452,6 +452,40 @@ class History(LifecycleExplore):
     def duration(self, rng: random.Random) -> int:
         return rng.randint(60, 1800) if rng.random() < 0.03 else int(rng.expovariate(1 / 3))
 
+    def add_api_run(
+        self,
+        query_id: int,
+        user_id: int,
+        now: int,
+        *,
+        runtime: float,
+        cached: bool,
+        error: str | None,
+        connection: str,
+    ) -> None:
+        """A query the API just ran (its own footprint), completed at `now`."""
+        start = self.n
+        self.append(
+            {
+                "id": (self.pk[-1] if self.n else 0) + 1,
+                "created_time": now,
+                "completed_time": now,
+                "query_id": query_id,
+                "user_id": user_id,
+                "source": "api",
+                "status": "error" if error else "complete",
+                "result_source": None if error else "cache" if cached else "query",
+                "cache": cached,
+                "runtime": runtime,
+                "dashboard_id": None,
+                "look_id": None,
+                "message": error,
+                "connection_name": connection,
+            }
+        )
+        self.fill_added(start)
+        self.resort_moved([start])
+
     def static_values(self, rng: random.Random) -> Row:
         source = _pick(rng, _SOURCES)
         dashboard = source == "dashboard" or (source == "scheduled_task" and rng.random() < 0.6)
@@ -582,6 +616,37 @@ class Query(GeneratedExplore):
             _dim("slug", "string"),
             _dim("dynamic_fields", "string"),
         ]
+
+    def add_api_query(self, body: dict[str, Any], slug: str, now: int) -> int:
+        """A query body the API has not seen before gets a new query row; returns its id."""
+        start = self.n
+        query_id = (self.pk[-1] if self.n else 0) + 1
+        limit = body.get("limit")
+        try:
+            limit = None if limit in (None, "") else int(str(limit))
+        except ValueError:
+            limit = None
+
+        def text(value: Any) -> str | None:
+            return None if not value else json.dumps(value)
+
+        self.append(
+            {
+                "id": query_id,
+                "created_time": now,
+                "model": body.get("model"),
+                "view": body.get("view"),
+                "fields": text(body.get("fields")),
+                "filters": text(body.get("filters")),
+                "sorts": text(body.get("sorts")),
+                "limit": limit,
+                "slug": slug,
+                "dynamic_fields": text(body.get("dynamic_fields")),
+            }
+        )
+        self.fill_added(start)
+        self.resort_moved([start])
+        return query_id
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
         model, explore, fields = rng.choice(_EXPLORE_FIELDS)

@@ -78,6 +78,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ZONE",
         help="IANA zone System Activity times are stored in (default UTC, as Looker-hosted)",
     )
+    p.add_argument(
+        "--edition",
+        choices=["elite", "standard"],
+        default="elite",
+        help="standard: System Activity cached 12 h even with cache=false, 4 at a time",
+    )
+    p.add_argument(
+        "--cache-seconds",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="result cache window in simulated seconds for queries without cache=false",
+    )
+    p.add_argument(
+        "--max-concurrent-queries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="queries beyond N at a time wait their turn (default: no limit)",
+    )
+    p.add_argument(
+        "--no-record-api-queries",
+        dest="record_api_queries",
+        action="store_false",
+        help="do not add history/query rows for the API's own queries",
+    )
+    p.add_argument("--api-user-id", type=int, default=1001, help="id of the API user")
     p.add_argument("--port-file", type=Path, default=None, help="write the bound port here")
     p.add_argument("--verbose", action="store_true", help="log one line per request")
     return p
@@ -114,6 +141,11 @@ def _simulator(args: argparse.Namespace) -> LookerSimulator:
         row_delay=args.row_delay,
         subquery_timeout_rows=args.subquery_timeout_rows,
         system_timezone=args.system_timezone,
+        edition=args.edition,
+        cache_seconds=args.cache_seconds,
+        max_concurrent_queries=args.max_concurrent_queries,
+        record_api_queries=args.record_api_queries,
+        api_user_id=args.api_user_id,
     )
 
 

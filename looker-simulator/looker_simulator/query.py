@@ -41,6 +41,10 @@ class QueryOptions:
     system_timezone: str = "UTC"  # where System Activity times are stored (and shown)
     # Correlated-subquery dimensions (history.most_recent_*) time out above this many rows.
     subquery_timeout_rows: int | None = 50_000
+    edition: str = "elite"  # "standard": forced 12 h cache and a queue on System Activity
+    cache_seconds: int = 3600  # result cache window (simulated seconds) unless cache=false
+    max_concurrent_queries: int | None = None  # queries beyond it wait (None: no limit)
+    record_api_queries: bool = True  # API queries add history and query rows
     query_delay: float = 0.0  # seconds every run_inline_query takes (database latency)
     row_delay: float = 0.0  # extra seconds per returned row (transfer and rendering)
 

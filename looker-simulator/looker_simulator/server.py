@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import http
-import io
 import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .errors import LookerApiError, LookerQueryError, not_found
+from .errors import LookerApiError, not_found
 from .faults import LOOKER_ERROR_MESSAGES, Fault
-from .query import run_query
+from .responses import Response, json_response
 
 if TYPE_CHECKING:
     from .simulator import LookerSimulator
 
 API = "/api/4.0"
-RESULT_FORMATS = frozenset({"json", "csv"})
-# Formats real Looker has but the simulator does not render: answered with 400.
-LOOKER_ONLY_FORMATS = frozenset(
-    {"json_bi", "json_detail", "txt", "html", "md", "xlsx", "sql", "png", "jpg"}
-)
 _EXPLORE_RE = re.compile(rf"{API}/lookml_models/([^/]+)/explores/([^/]+)")
 _MODEL_RE = re.compile(rf"{API}/lookml_models/([^/]+)")
 _RUN_RE = re.compile(rf"{API}/queries/run/([^/]+)")
@@ -36,23 +28,15 @@ _HTML_PAGE = (
     b"<input name='username'><input name='password' type='password'>"
     b"<button>Sign in</button></form></body></html>"
 )
+_NOT_FOUND_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Looker Not Found (404)</title></head>"
+    b"<body><h1>Looker Not Found (404)</h1>"
+    b"<p>The page you requested could not be found.</p></body></html>"
+)
 _MALFORMED = b'[{"content_usage.id": 1, "content_usage.content_title": "Sales Ov'
 
 
 RouteHandler = Callable[[dict[str, str], bytes, str], "Response"]
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    rows: int | None = None
-
-
-def json_response(status: int, payload: Any, **headers: str) -> Response:
-    return Response(status, json.dumps(payload).encode(), headers=dict(headers))
 
 
 def path_kind(method: str, path: str) -> str:
@@ -178,6 +162,7 @@ class Handler(BaseHTTPRequestHandler):
                 "body": _json_or_text(body),
                 "status": None,
                 "rows": None,
+                "cached": False,
                 "fault": fault.kind if fault else None,
             }
             sim.stats_recorder.query(entry)
@@ -193,6 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             resp = self._route(method, path, query, body)
         if entry is not None:
             entry["status"], entry["rows"] = resp.status, resp.rows
+            entry["cached"] = resp.cached
         sim.stats_recorder.status(resp.status)
         self._log(method, path, resp.status)
         self._send(resp, truncate=fault is not None and fault.kind == "truncated")
@@ -230,8 +216,12 @@ class Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> Response:
         sim = self.server.sim
         try:
-            if path in {"/versions", "/api/versions"} and method == "GET":
-                return json_response(200, sim.versions())
+            if path in {"/versions", "/api/versions", f"{API}/versions"} and method == "GET":
+                return json_response(200, sim.versions())  # no authentication
+            if _outside_api(path):
+                # The web tier, not the API, answers a wrong base path (e.g. base_url ending
+                # in /api/4.0, so the client calls /api/4.0/api/4.0/login): an HTML page.
+                return Response(404, _NOT_FOUND_PAGE, content_type="text/html; charset=utf-8")
             if path == f"{API}/login" and method == "POST":
                 form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
                 issued = sim.auth.login(
@@ -284,38 +274,17 @@ class Handler(BaseHTTPRequestHandler):
             return lambda _q, _b, _t: json_response(200, sim.model_meta(model))
         if method == "POST" and (m := _RUN_RE.fullmatch(path)):
             fmt = unquote(m.group(1))
-            return lambda q, b, _t: _run(sim, fmt, q, b)
+            return lambda q, b, _t: sim.inline.run(fmt, q, b)
         return None
 
 
-def _run(sim: LookerSimulator, fmt: str, query: dict[str, str], body: bytes) -> Response:
-    if fmt not in RESULT_FORMATS:
-        hint = "not supported by looker-simulator" if fmt in LOOKER_ONLY_FORMATS else "unknown"
-        raise LookerApiError(400, f"Unsupported result_format '{fmt}' ({hint})")
-    try:
-        payload = json.loads(body or b"null")
-    except ValueError as exc:
-        raise LookerApiError(400, "Request body is not valid JSON") from exc
-    try:
-        with sim.lock:
-            result = run_query(sim.dataset, payload, query.get("limit"), sim.options)
-    except LookerQueryError as exc:  # the SQL failed: Looker still answers 200
-        if sim.options.query_delay > 0:
-            sim.stopping.wait(sim.options.query_delay)
-        return json_response(200, [{"looker_error": exc.message}])
-    # Latency outside the lock, so concurrent queries overlap as they do on a database.
-    delay = sim.options.query_delay + sim.options.row_delay * len(result.rows)
-    if delay > 0:
-        sim.stopping.wait(delay)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(result.fields)
-        for row in result.rows:
-            writer.writerow(["" if row[f] is None else row[f] for f in result.fields])
-        return Response(200, buf.getvalue().encode(), "text/csv", rows=len(result.rows))
-    data = json.dumps(result.rows, separators=(",", ":")).encode()
-    return Response(200, data, rows=len(result.rows))
+def _outside_api(path: str) -> bool:
+    """Not an API path: outside /api/, or an API prefix doubled (/api/4.0/api/4.0/...)."""
+    if path == "/api/logout":  # looker-sdk's logout path
+        return False
+    if not path.startswith(f"{API}/") and path != API:
+        return True
+    return path[len(API) :].startswith("/api/")
 
 
 def _json_or_text(body: bytes) -> Any:

@@ -14,6 +14,7 @@ from .dashboards import search
 from .data import ContentUsage, DataConfig, Dataset, Explore, ExploreRequest
 from .errors import LookerApiError, not_found
 from .faults import Auth, FaultQueue, Stats
+from .inline import EDITIONS, InlineQueries
 from .query import QueryOptions, truth
 from .server import SimulatorHTTPServer
 from .values import UTC, zone
@@ -83,13 +84,28 @@ class LookerSimulator:
         row_delay: float = 0.0,
         subquery_timeout_rows: int | None = 50_000,
         system_timezone: str = "UTC",
+        edition: str = "elite",
+        cache_seconds: int = 3600,
+        max_concurrent_queries: int | None = None,
+        record_api_queries: bool = True,
+        api_user_id: int = 1001,
     ) -> None:
         """`explores` adds System Activity explores besides content_usage (and thelook's
         order_items): "all", a list of names, or {name: rows or None for the default size};
         see `looker_simulator.activity`. `rows` is content_usage's size.
 
         Latency: every inline query takes `query_delay` seconds plus `row_delay` seconds per
-        returned row (slept outside the data lock: concurrent queries overlap)."""
+        returned row (slept outside the data lock: concurrent queries overlap).
+
+        Cache: an identical query (same format, body and limit parameter) within
+        `cache_seconds` of simulated time returns the cached rows, unless it is sent with
+        `cache=false`; `edition="standard"` caches System Activity queries for 12 simulated
+        hours even with cache=false and queues them beyond 4 at a time (or
+        `max_concurrent_queries`, which queues every query beyond it).
+
+        Footprint: with `record_api_queries`, each inline query adds a `history` row (user
+        `api_user_id`, source "api") and, for a body not seen before, a `query` row, in
+        those explores when they are served. `GET /user` answers `api_user_id`."""
         if rows < 0:
             raise ValueError("rows must be >= 0")
         config = DataConfig(rows, seed, to_epoch(now), tie_group, big_tie)
@@ -98,14 +114,20 @@ class LookerSimulator:
         self.faults = FaultQueue()
         self.stats_recorder = Stats()
         self.options = QueryOptions(default_row_cap, max_row_limit, default_timezone)
+        self.lock = threading.RLock()  # data changes vs. queries
+        self.stopping = threading.Event()
+        self.api_user_id = int(api_user_id)
+        self.inline = InlineQueries(self)
         self.configure(
             query_delay=query_delay,
             row_delay=row_delay,
             subquery_timeout_rows=subquery_timeout_rows,
             system_timezone=system_timezone,
+            edition=edition,
+            cache_seconds=cache_seconds,
+            max_concurrent_queries=max_concurrent_queries,
+            record_api_queries=record_api_queries,
         )
-        self.lock = threading.RLock()  # data changes vs. queries
-        self.stopping = threading.Event()
         self.verbose = verbose
         self.host = host
         self.port = port
@@ -237,11 +259,13 @@ class LookerSimulator:
             self.dataset.find(explore).add_dimension(
                 name, looker_type, value_fn, default, label, hidden
             )
+            self.inline.clear_cache()
 
     def remove_dimension(self, name: str, *, explore: str = "content_usage") -> None:
         """Schema drift: the field disappears, as on an older Looker."""
         with self.lock:
             self.dataset.find(explore).remove_dimension(name)
+            self.inline.clear_cache()
 
     def remove_explore(self, explore: str) -> None:
         """The explore disappears (GET and queries on it answer 404), e.g. no System Activity
@@ -249,6 +273,7 @@ class LookerSimulator:
         with self.lock:
             ex = self.dataset.find(explore)
             del self.dataset.explores[(ex.model, ex.name)]
+            self.inline.clear_cache()
 
     # -- faults, stats, settings ---------------------------------------------------------
 
@@ -289,12 +314,31 @@ class LookerSimulator:
         row_delay: float | None = None,
         subquery_timeout_rows: int | None = _UNSET,
         system_timezone: str | None = None,
+        edition: str | None = None,
+        cache_seconds: int | None = None,
+        max_concurrent_queries: int | None = _UNSET,
+        record_api_queries: bool | None = None,
     ) -> None:
         """Change settings at run time; omitted ones are left alone.
 
         expire_token_after=N: tokens issued from now on die after N authenticated requests
-        (None: only their TTL ends them). max_row_limit caps explicit limits (None: no cap).
+        (None: only their TTL ends them). max_row_limit caps every query (None: no cap).
+        Any change empties the query result cache.
         """
+        if edition is not None:
+            if edition not in EDITIONS:
+                raise ValueError(f"edition {edition!r}: use one of {sorted(EDITIONS)}")
+            self.options.edition = edition
+        if cache_seconds is not None:
+            self.options.cache_seconds = int(_non_negative("cache_seconds", cache_seconds))
+        if max_concurrent_queries is not _UNSET:
+            if max_concurrent_queries is not None and int(max_concurrent_queries) < 1:
+                raise ValueError("max_concurrent_queries must be >= 1 (None: no limit)")
+            self.options.max_concurrent_queries = (
+                None if max_concurrent_queries is None else int(max_concurrent_queries)
+            )
+        if record_api_queries is not None:
+            self.options.record_api_queries = bool(record_api_queries)
         if expire_token_after is not _UNSET:
             self.auth.expire_token_after = (
                 None if expire_token_after is None else int(expire_token_after)
@@ -317,6 +361,7 @@ class LookerSimulator:
             self.options.subquery_timeout_rows = (
                 None if subquery_timeout_rows is None else int(subquery_timeout_rows)
             )
+        self.inline.clear_cache()
 
     # -- metadata served by the API ------------------------------------------------------
 
@@ -336,6 +381,11 @@ class LookerSimulator:
                 "row_delay": self.options.row_delay,
                 "subquery_timeout_rows": self.options.subquery_timeout_rows,
                 "system_timezone": self.options.system_timezone,
+                "edition": self.options.edition,
+                "cache_seconds": self.options.cache_seconds,
+                "max_concurrent_queries": self.options.max_concurrent_queries,
+                "record_api_queries": self.options.record_api_queries,
+                "api_user_id": self.api_user_id,
             },
         }
 
@@ -379,7 +429,7 @@ class LookerSimulator:
 
     def me(self) -> dict[str, Any]:
         return {
-            "id": "1",
+            "id": str(self.api_user_id),
             "display_name": "Looker Simulator API User",
             "email": "api-user@looker-simulator.invalid",
             "is_disabled": False,

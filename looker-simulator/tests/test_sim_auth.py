@@ -95,3 +95,29 @@ def test_unknown_path_is_looker_404(api: Api) -> None:
     resp = api.get("/no/such/thing")
     assert resp.status_code == 404
     assert resp.json()["message"] == "Not found"
+
+
+def test_wrong_base_path_is_an_html_404_and_versions_tell_them_apart(
+    clean: LookerSimulator,
+) -> None:
+    base = clean.base_url
+    form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    doubled = requests.post(f"{base}/api/4.0/api/4.0/login", data=form, timeout=5)
+    assert doubled.status_code == 404
+    assert doubled.headers["Content-Type"].startswith("text/html")
+    assert "Looker Not Found (404)" in doubled.text
+    bad = requests.post(f"{base}/api/4.0/login", data={**form, "client_secret": "x"}, timeout=5)
+    assert bad.status_code == 404
+    assert bad.headers["Content-Type"] == "application/json"
+    assert bad.json()["message"] == "Not found"
+    # GET /api/4.0/versions needs no token: a client can check its base URL first.
+    for path in ("/api/4.0/versions", "/versions"):
+        versions = requests.get(f"{base}{path}", timeout=5)
+        assert versions.status_code == 200
+        body = versions.json()
+        assert body["current_version"]["version"] == "4.0"
+        assert body["looker_release_version"]
+        assert {v["version"] for v in body["supported_versions"]} == {"4.0"}
+    wrong = requests.get(f"{base}/api/4.0/api/4.0/versions", timeout=5)
+    assert wrong.status_code == 404
+    assert "Looker Not Found" in wrong.text

@@ -25,9 +25,11 @@ T, ID = "history.completed_time", "history.id"
 @pytest.fixture(scope="module")
 def pair() -> Iterator[tuple[LookerSimulator, LookerSimulator]]:
     with (
-        make_sim(rows=50, seed=5, now=NOW, explores=EXPLORES, tie_group=0) as utc,
         make_sim(
-            rows=50, seed=5, now=NOW, explores=EXPLORES, tie_group=0,
+            rows=50, seed=5, now=NOW, explores=EXPLORES, tie_group=0, record_api_queries=False,
+        ) as utc,
+        make_sim(
+            rows=50, seed=5, now=NOW, explores=EXPLORES, tie_group=0, record_api_queries=False,
             system_timezone="America/New_York",
         ) as ny,
     ):  # fmt: skip
