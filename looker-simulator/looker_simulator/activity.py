@@ -2,7 +2,7 @@
 
 A default simulator serves `content_usage` alone, as it always has. `LookerSimulator(
 explores="all")`, `explores=["history", "event"]` or `explores={"history": 6000, "user": None}`
-(None: the default size) adds explores from `ACTIVITY_EXPLORES`. Each is deterministic from
+(None: the default size) adds explores from `dataset.EXPLORES`. Each is deterministic from
 (seed, its size, the sequence of `advance()` calls), has the nulls and ties Looker has, and
 moves with `advance()`:
 
@@ -25,54 +25,23 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .data import (
+from .content_usage import ContentCatalog, ContentUsage
+from .explore import (
     NULL_TIME,
     ComputedColumn,
-    ContentCatalog,
-    ContentUsage,
     DataConfig,
     Explore,
-    ExploreRequest,
     FieldDef,
     Getter,
     QueryContext,
     StoredColumn,
+    dim,
+    timeframes,
 )
 from .values import local_clock
 
 DAY = 86400
 Row = dict[str, Any]
-
-
-def _dim(
-    name: str,
-    looker_type: str,
-    label: str | None = None,
-    *,
-    pk: bool = False,
-    group: str | None = None,
-    view: str | None = None,
-    hidden: bool = False,
-) -> FieldDef:
-    bare = name.rsplit(".", 1)[-1]
-    return FieldDef(
-        name,
-        looker_type,
-        label or bare.replace("_", " ").title(),
-        primary_key=pk,
-        dimension_group=group,
-        view=view,
-        hidden=hidden,
-    )
-
-
-def _timeframes(prefix: str, view: str | None = None) -> list[FieldDef]:
-    """A dimension_group: `<prefix>_time` and `<prefix>_date`."""
-    base = f"{view}.{prefix}" if view else prefix
-    return [
-        _dim(f"{base}_time", "date_time", group=prefix, view=view),
-        _dim(f"{base}_date", "date_date", group=prefix, view=view),
-    ]
 
 
 def _pick(rng: random.Random, table: tuple[tuple[Any, int], ...]) -> Any:
@@ -93,12 +62,10 @@ class GeneratedExplore(Explore):
     """An explore generated row by row; subclasses declare fields and make rows."""
 
     model = "system__activity"
-    default_rows = 500
     new_share = 1.0  # rows appended per advance(new_rows=N): N * new_share
     touch_share = 0.0  # rows changed in place per advance(touched_rows=N)
     span_days = 90  # the oldest row
     mean_age_days = 20.0  # ages are exponential: recent activity is the most common
-    requires: tuple[str, ...] = ()  # explores whose rows this one joins
 
     def __init__(
         self,
@@ -106,10 +73,7 @@ class GeneratedExplore(Explore):
         rows: int | None = None,
         deps: Mapping[str, Explore] | None = None,
     ) -> None:
-        super().__init__(config)
-        self.deps = dict(deps or {})
-        self.fields = {f.name: f for f in self.define_fields()}
-        self.fields["count"] = FieldDef("count", "count", "Count", "measure")
+        super().__init__(config, rows, deps)
         self.stored: dict[str, StoredColumn] = {}
         computed = self.computed_columns()
         for f in self.dimensions():
@@ -127,9 +91,6 @@ class GeneratedExplore(Explore):
         self.generate(self.default_rows if rows is None else max(0, rows), rng)
         if self.time_field:
             self.rebuild_order()
-
-    def define_fields(self) -> list[FieldDef]:
-        raise NotImplementedError
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
         """One new row whose activity happened at `stamp`."""
@@ -399,24 +360,24 @@ class History(LifecycleExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            *_timeframes("created"),
-            *_timeframes("completed"),
-            _dim("query_id", "number", "Query ID"),
-            _dim("user_id", "number", "User ID"),
-            _dim("source", "string"),
-            _dim("status", "string"),
-            _dim("result_source", "string"),
-            _dim("cache", "yesno", "Is Cached"),
-            _dim("runtime", "number", "Runtime in Seconds"),
-            _dim("dashboard_id", "string", "Dashboard ID"),
-            _dim("look_id", "number", "Look ID"),
-            _dim("message", "string"),
-            _dim("connection_name", "string"),
+            dim("id", "number", "ID", pk=True),
+            *timeframes("created"),
+            *timeframes("completed"),
+            dim("query_id", "number", "Query ID"),
+            dim("user_id", "number", "User ID"),
+            dim("source", "string"),
+            dim("status", "string"),
+            dim("result_source", "string"),
+            dim("cache", "yesno", "Is Cached"),
+            dim("runtime", "number", "Runtime in Seconds"),
+            dim("dashboard_id", "string", "Dashboard ID"),
+            dim("look_id", "number", "Look ID"),
+            dim("message", "string"),
+            dim("connection_name", "string"),
             # Correlated subqueries over the whole history table, evaluated on every row: they
             # change without the row's completed_time moving, and time out on big tables.
-            _dim("most_recent_length", "number", "Most Recent Length in Seconds"),
-            *_timeframes("most_recent_run_at"),
+            dim("most_recent_length", "number", "Most Recent Length in Seconds"),
+            *timeframes("most_recent_run_at"),
         ]
 
     correlated = frozenset(
@@ -546,16 +507,16 @@ class ScheduledJob(LifecycleExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            *_timeframes("created"),
-            *_timeframes("finalized"),
-            _dim("status", "string"),
-            _dim("status_detail", "string"),
-            _dim("scheduled_plan_id", "number", "Scheduled Plan ID"),
-            _dim("user_id", "number", "User ID"),
-            _dim("scheduled_plan.id", "number", "ID", view="scheduled_plan"),
-            _dim("scheduled_plan.name", "string", "Name", view="scheduled_plan"),
-            _dim("scheduled_plan.crontab", "string", "Crontab", view="scheduled_plan"),
+            dim("id", "number", "ID", pk=True),
+            *timeframes("created"),
+            *timeframes("finalized"),
+            dim("status", "string"),
+            dim("status_detail", "string"),
+            dim("scheduled_plan_id", "number", "Scheduled Plan ID"),
+            dim("user_id", "number", "User ID"),
+            dim("scheduled_plan.id", "number", "ID", view="scheduled_plan"),
+            dim("scheduled_plan.name", "string", "Name", view="scheduled_plan"),
+            dim("scheduled_plan.crontab", "string", "Crontab", view="scheduled_plan"),
         ]
 
     def generate(self, n: int, rng: random.Random) -> None:
@@ -605,16 +566,16 @@ class Query(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            *_timeframes("created"),
-            _dim("model", "string"),
-            _dim("view", "string", "Explore"),
-            _dim("fields", "string"),
-            _dim("filters", "string"),
-            _dim("sorts", "string"),
-            _dim("limit", "number"),
-            _dim("slug", "string"),
-            _dim("dynamic_fields", "string"),
+            dim("id", "number", "ID", pk=True),
+            *timeframes("created"),
+            dim("model", "string"),
+            dim("view", "string", "Explore"),
+            dim("fields", "string"),
+            dim("filters", "string"),
+            dim("sorts", "string"),
+            dim("limit", "number"),
+            dim("slug", "string"),
+            dim("dynamic_fields", "string"),
         ]
 
     def add_api_query(self, body: dict[str, Any], slug: str, now: int) -> int:
@@ -690,15 +651,15 @@ class Event(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            _dim("name", "string"),
-            _dim("category", "string"),
-            *_timeframes("created"),
-            _dim("user_id", "number", "User ID"),
-            _dim("sudo_user_id", "number", "Sudo User ID"),
-            _dim("is_admin", "yesno"),
-            _dim("is_api_call", "yesno", "Is API Call"),
-            _dim("is_looker_employee", "yesno"),
+            dim("id", "number", "ID", pk=True),
+            dim("name", "string"),
+            dim("category", "string"),
+            *timeframes("created"),
+            dim("user_id", "number", "User ID"),
+            dim("sudo_user_id", "number", "Sudo User ID"),
+            dim("is_admin", "yesno"),
+            dim("is_api_call", "yesno", "Is API Call"),
+            dim("is_looker_employee", "yesno"),
         ]
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -741,13 +702,13 @@ class EventAttribute(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            _dim("event_id", "number", "Event ID"),
-            _dim("name", "string"),
-            _dim("value", "string"),
-            _dim("event.id", "number", "ID", view="event"),
-            _dim("event.name", "string", "Name", view="event"),
-            *_timeframes("created", view="event"),
+            dim("id", "number", "ID", pk=True),
+            dim("event_id", "number", "Event ID"),
+            dim("name", "string"),
+            dim("value", "string"),
+            dim("event.id", "number", "ID", view="event"),
+            dim("event.name", "string", "Name", view="event"),
+            *timeframes("created", view="event"),
         ]
 
     def late(self, rng: random.Random, k: int, late_by: int) -> None:
@@ -824,17 +785,17 @@ class PdtEventLog(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            *_timeframes("created"),
-            _dim("action", "string"),
-            _dim("action_data", "string"),
-            _dim("connection", "string"),
-            _dim("model_name", "string"),
-            _dim("view_name", "string"),
-            _dim("table_name", "string"),
-            _dim("hash", "string"),
-            _dim("tid", "string", "Transaction ID"),
-            _dim("sequence", "number"),
+            dim("id", "number", "ID", pk=True),
+            *timeframes("created"),
+            dim("action", "string"),
+            dim("action_data", "string"),
+            dim("connection", "string"),
+            dim("model_name", "string"),
+            dim("view_name", "string"),
+            dim("table_name", "string"),
+            dim("hash", "string"),
+            dim("tid", "string", "Transaction ID"),
+            dim("sequence", "number"),
         ]
 
     def _transaction(self, rng: random.Random, stamp: int, now: int) -> list[Row]:
@@ -914,14 +875,14 @@ class User(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            _dim("first_name", "string"),
-            _dim("last_name", "string"),
-            _dim("name", "string"),
-            _dim("email", "string"),
-            *_timeframes("created"),
-            _dim("is_disabled", "yesno"),
-            _dim("home_space_id", "string", "Home Space ID"),
+            dim("id", "number", "ID", pk=True),
+            dim("first_name", "string"),
+            dim("last_name", "string"),
+            dim("name", "string"),
+            dim("email", "string"),
+            *timeframes("created"),
+            dim("is_disabled", "yesno"),
+            dim("home_space_id", "string", "Home Space ID"),
         ]
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -992,13 +953,13 @@ class _Content(GeneratedExplore):
     def common_fields(self) -> list[FieldDef]:
         view = self.prefix[:-1] or None
         return [
-            _dim(self.f("id"), "number", "ID", pk=True, view=view),
-            _dim(self.f("title"), "string", view=view),
-            _dim(self.f("description"), "string", view=view),
-            *_timeframes("created", view=view),
-            *_timeframes("deleted", view=view),
-            _dim(self.f("user_id"), "number", "User ID", view=view),
-            _dim(self.f("space_id"), "number", "Space ID", view=view, hidden=True),
+            dim(self.f("id"), "number", "ID", pk=True, view=view),
+            dim(self.f("title"), "string", view=view),
+            dim(self.f("description"), "string", view=view),
+            *timeframes("created", view=view),
+            *timeframes("deleted", view=view),
+            dim(self.f("user_id"), "number", "User ID", view=view),
+            dim(self.f("space_id"), "number", "Space ID", view=view, hidden=True),
         ]
 
     def computed_columns(self) -> dict[str, ComputedColumn]:
@@ -1108,9 +1069,9 @@ class Dashboard(_Content):
     def define_fields(self) -> list[FieldDef]:
         return [
             *self.common_fields(),
-            _dim("dashboard.hidden", "yesno", "Is Hidden", view="dashboard"),
-            _dim("dashboard.refresh_interval", "string", view="dashboard"),
-            _dim("dashboard.query_timezone", "string", view="dashboard"),
+            dim("dashboard.hidden", "yesno", "Is Hidden", view="dashboard"),
+            dim("dashboard.refresh_interval", "string", view="dashboard"),
+            dim("dashboard.query_timezone", "string", view="dashboard"),
         ]
 
     def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -1189,9 +1150,9 @@ class Look(_Content):
     def define_fields(self) -> list[FieldDef]:
         return [
             *self.common_fields(),
-            *_timeframes("updated"),
-            _dim("public", "yesno", "Is Public"),
-            _dim("query_id", "number", "Query ID"),
+            *timeframes("updated"),
+            dim("public", "yesno", "Is Public"),
+            dim("query_id", "number", "Query ID"),
         ]
 
     def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -1226,15 +1187,15 @@ class OrderItems(GeneratedExplore):
 
     def define_fields(self) -> list[FieldDef]:
         return [
-            _dim("id", "number", "ID", pk=True),
-            _dim("order_id", "number", "Order ID"),
-            _dim("user_id", "number", "User ID"),
-            _dim("status", "string"),
-            _dim("sale_price", "number"),
-            *_timeframes("created"),
-            _dim("returned_time", "date_time", group="returned"),
-            _dim("users.state", "string", "State", view="users"),
-            _dim("users.country", "string", "Country", view="users"),
+            dim("id", "number", "ID", pk=True),
+            dim("order_id", "number", "Order ID"),
+            dim("user_id", "number", "User ID"),
+            dim("status", "string"),
+            dim("sale_price", "number"),
+            *timeframes("created"),
+            dim("returned_time", "date_time", group="returned"),
+            dim("users.state", "string", "State", view="users"),
+            dim("users.country", "string", "Country", view="users"),
         ]
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
@@ -1257,62 +1218,3 @@ class OrderItems(GeneratedExplore):
             if state is None
             else ("Germany" if state == "Bavaria" else "USA"),
         }
-
-
-# --- registry ----------------------------------------------------------------------------------
-
-ACTIVITY_EXPLORES: dict[str, type[GeneratedExplore]] = {
-    cls.name: cls
-    for cls in (
-        History,
-        Query,
-        Event,
-        EventAttribute,
-        ScheduledJob,
-        PdtEventLog,
-        User,
-        Dashboard,
-        Look,
-        OrderItems,
-    )
-}
-
-
-def requested_sizes(request: ExploreRequest) -> dict[str, int | None]:
-    """`explores=` of LookerSimulator as {explore name: rows, None for the default size}."""
-    if request is None:
-        return {}
-    if isinstance(request, str):
-        if request == "all":
-            return dict.fromkeys(ACTIVITY_EXPLORES)
-        request = [name.strip() for name in request.split(",") if name.strip()]
-    sizes = dict(request) if isinstance(request, Mapping) else dict.fromkeys(request)
-    sizes.pop("content_usage", None)  # always served
-    unknown = sorted(set(sizes) - set(ACTIVITY_EXPLORES))
-    if unknown:
-        known = ", ".join(ACTIVITY_EXPLORES)
-        raise ValueError(f"unknown explore(s) {', '.join(unknown)}; known: {known}")
-    return sizes
-
-
-def build_explores(
-    config: DataConfig, request: ExploreRequest, base: Mapping[tuple[str, str], Explore]
-) -> tuple[list[Explore], list[Explore]]:
-    """(explores to serve, every explore to advance in dependency order); `base` are the
-    explores already built (content_usage), which others may require."""
-    sizes = requested_sizes(request)
-    built: dict[str, Explore] = {name: ex for (_, name), ex in base.items()}
-    moving: list[Explore] = []
-
-    def build(name: str) -> Explore:
-        if name not in built:
-            kind = ACTIVITY_EXPLORES[name]
-            deps = {dep: build(dep) for dep in kind.requires}
-            built[name] = kind(config, sizes.get(name), deps)
-            moving.append(built[name])
-        return built[name]
-
-    for name in ACTIVITY_EXPLORES:
-        if name in sizes:
-            build(name)
-    return [built[name] for name in built if name in sizes and name in ACTIVITY_EXPLORES], moving

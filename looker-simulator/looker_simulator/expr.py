@@ -1,4 +1,4 @@
-"""Predicate AST shared by `filters` and `filter_expression`, its parser, compiler and the
+"""`filter_expression` parser, the predicate compiler (for both filters and expressions) and the
 index-range ("box") analysis that lets keyset queries use bisect instead of a full scan.
 
 Evaluation follows SQL three-valued logic: a comparison involving NULL is unknown (None),
@@ -15,73 +15,37 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .filters import parse_filter
+from .predicate import (
+    And,
+    Arith,
+    Cmp,
+    Const,
+    ExprError,
+    Field,
+    IsNull,
+    Like,
+    Lit,
+    Node,
+    Not,
+    Or,
+    and_,
+    or_,
+)
 from .values import date_to_epoch
 
+__all__ = [
+    "Box",
+    "Const",
+    "ExprError",
+    "Node",
+    "and_",
+    "box_bounds",
+    "compile_predicate",
+    "parse_expression",
+    "referenced_fields",
+]
 
-class ExprError(ValueError):
-    """A filter or expression that cannot be parsed or type-checked."""
-
-
-# --- AST -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # full name, "view.field"
-
-
-@dataclass(frozen=True)
-class Lit:
-    value: Any
-    vtype: str  # number | string | datetime (epoch int) | date | yesno | null
-
-
-@dataclass(frozen=True)
-class Cmp:
-    op: str  # = != < <= > >=
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Arith:
-    op: str  # + - * /
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Node
-
-
-@dataclass(frozen=True)
-class IsNull:
-    arg: Node
-
-
-@dataclass(frozen=True)
-class Like:
-    arg: Node
-    pattern: re.Pattern[str]
-
-
-@dataclass(frozen=True)
-class Const:
-    value: bool
-
-
-Node = Field | Lit | Cmp | Arith | And | Or | Not | IsNull | Like | Const
 
 # name -> (row getter, value domain); raises ExprError for unknown fields.
 Resolver = Callable[[str], tuple[Callable[[int], Any], str]]
@@ -102,14 +66,6 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
     "*": operator.mul,
     "/": operator.truediv,
 }
-
-
-def and_(*items: Node) -> Node:
-    return items[0] if len(items) == 1 else And(tuple(items))
-
-
-def or_(*items: Node) -> Node:
-    return items[0] if len(items) == 1 else Or(tuple(items))
 
 
 # --- filter_expression parser ----------------------------------------------------------------
@@ -304,8 +260,6 @@ class _Parser:
             flt = args[1]
             if not (isinstance(flt, Lit) and flt.vtype == "filter"):
                 raise ExprError("matches_filter() needs a backtick-quoted filter")
-            from .filters import parse_filter  # local import: filters builds on this module
-
             ftype = self.field_type(args[0].name)
             return parse_filter(args[0].name, ftype, flt.value, self.tz, self.now)
         raise ExprError(f"Unknown function '{tok.text}' at position {tok.pos}")

@@ -23,7 +23,7 @@ import calendar
 import datetime as dt
 import re
 
-from .expr import (
+from .predicate import (
     Cmp,
     Const,
     ExprError,

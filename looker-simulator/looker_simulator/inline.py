@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .activity import History, Query
-from .data import SYSTEM_ACTIVITY
 from .errors import LookerApiError, LookerQueryError
+from .explore import SYSTEM_ACTIVITY
 from .query import QueryResult, run_query
 from .responses import Response, json_response
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from .data import Dataset, Explore, FieldDef, QueryContext
+from .dataset import Dataset
 from .errors import (
     QUERY_TIMEOUT_MESSAGE,
     LookerApiError,
@@ -16,6 +16,7 @@ from .errors import (
     not_found,
     validation_error,
 )
+from .explore import Explore, FieldDef, QueryContext
 from .expr import (
     Box,
     Const,

@@ -10,9 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from .activity import Dashboard
+from .content_usage import ContentUsage
 from .dashboards import search
-from .data import ContentUsage, DataConfig, Dataset, Explore, ExploreRequest
+from .dataset import Dataset, ExploreRequest
 from .errors import LookerApiError, not_found
+from .explore import DataConfig, Explore
 from .faults import Auth, FaultQueue, Stats
 from .inline import EDITIONS, InlineQueries
 from .query import QueryOptions, truth
@@ -92,7 +94,7 @@ class LookerSimulator:
     ) -> None:
         """`explores` adds System Activity explores besides content_usage (and thelook's
         order_items): "all", a list of names, or {name: rows or None for the default size};
-        see `looker_simulator.activity`. `rows` is content_usage's size.
+        see `looker_simulator.dataset`. `rows` is content_usage's size.
 
         Latency: every inline query takes `query_delay` seconds plus `row_delay` seconds per
         returned row (slept outside the data lock: concurrent queries overlap).

@@ -12,8 +12,8 @@ import requests
 from simtest_helpers import Api, make_sim
 
 from looker_simulator import LookerSimulator
-from looker_simulator.activity import ACTIVITY_EXPLORES, requested_sizes
 from looker_simulator.cli import _explores
+from looker_simulator.dataset import EXPLORES, requested_sizes
 
 # explore -> (model, base view, time field, pk or None)
 SHAPES: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -65,8 +65,9 @@ def test_a_default_simulator_serves_content_usage_only() -> None:
 def test_all_explores_are_served_with_their_default_sizes(sim: LookerSimulator, api: Api) -> None:
     counts = sim.health()["row_counts"]
     assert counts["content_usage"] == 50
-    for name, kind in ACTIVITY_EXPLORES.items():
-        assert counts[name] == kind.default_rows
+    for name, kind in EXPLORES.items():
+        if name != "content_usage":
+            assert counts[name] == kind.default_rows
     listed = [e["name"] for e in api.get("/lookml_models/system__activity").json()["explores"]]
     assert set(listed) == {"content_usage", *SHAPES} - {"order_items"}
     assert [e["name"] for e in api.get("/lookml_models/thelook").json()["explores"]] == [
@@ -326,9 +327,14 @@ def test_row_cap_applies_to_every_explore() -> None:
 
 
 def test_explores_requests() -> None:
-    assert requested_sizes("all") == dict.fromkeys(ACTIVITY_EXPLORES)
-    assert requested_sizes("history, user") == {"history": None, "user": None}
-    assert requested_sizes({"content_usage": 5, "event": 3}) == {"event": 3}
+    assert requested_sizes("all") == dict.fromkeys(EXPLORES)
+    assert requested_sizes(None) == {"content_usage": None}  # always served, sized by rows
+    assert requested_sizes("history, user") == {
+        "history": None,
+        "user": None,
+        "content_usage": None,
+    }
+    assert requested_sizes({"content_usage": 5, "event": 3}) == {"event": 3, "content_usage": None}
     with pytest.raises(ValueError, match="unknown explore"):
         requested_sizes(["histroy"])
     assert _explores("history=500,user") == {"history": 500, "user": None}
