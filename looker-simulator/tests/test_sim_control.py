@@ -114,3 +114,49 @@ def test_control_plane_round_trip(cli: tuple[subprocess.Popen[str], str, Path]) 
         client.add_dimension("bad", "no_such_type")
     with pytest.raises(SimulatorError):
         client.inject("explode")
+
+
+def test_cli_flags_for_real_looker_behaviours(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "looker_simulator", "--port", "0", "--port-file",
+            str(port_file), "--rows", "50", "--query-delay", "0.05", "--row-delay", "0.001",
+            "--system-timezone", "America/New_York", "--edition", "standard",
+            "--cache-seconds", "60", "--max-concurrent-queries", "3",
+            "--no-record-api-queries", "--api-user-id", "77", "--max-row-limit", "100",
+            "--subquery-timeout-rows", "10", "--client-id", CLIENT_ID,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LOOKER_SIMULATOR_CLIENT_SECRET": CLIENT_SECRET},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "simulator did not start"
+            time.sleep(0.05)
+        base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        settings = SimulatorClient(base_url).wait_ready()["settings"]
+        assert (
+            settings
+            | {
+                "query_delay": 0.05,
+                "row_delay": 0.001,
+                "system_timezone": "America/New_York",
+                "edition": "standard",
+                "cache_seconds": 60,
+                "max_concurrent_queries": 3,
+                "record_api_queries": False,
+                "api_user_id": 77,
+                "max_row_limit": 100,
+                "subquery_timeout_rows": 10,
+            }
+            == settings
+        )
+        assert Api(base_url).get("/user").json()["id"] == "77"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
