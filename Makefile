@@ -19,6 +19,9 @@ export UV_PYTHON_DOWNLOADS := never
 
 DEMO_PORT ?= 8765
 DEMO_ROWS ?= 20000
+# Whatever runs meltano goes through this: private umask (plugin configurations hold secrets),
+# stale configurations of killed runs removed (README, "Secrets at rest").
+PRIVATE := $(BIN)/python orchestrate/meltano_private.py
 
 .PHONY: help
 help:  ## List the targets
@@ -56,15 +59,20 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 
 .PHONY: demo
 demo: install  ## Run the main job on the embedded default (DuckDB) against the simulator
-	@$(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
+	@$(PRIVATE) $(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
 .PHONY: demo-gcp
 demo-gcp: install  ## The production path (GCS staging -> BigQuery) on local emulators
-	@$(BIN)/python scripts/demo_gcp.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
+	@$(PRIVATE) $(BIN)/python scripts/demo_gcp.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
+
+.PHONY: run
+run: install  ## meltano run JOB=<job> [MELTANO_ENVIRONMENT=prod], secrets kept private
+	@test -n "$(JOB)" || { echo "usage: make run JOB=<job> [MELTANO_ENVIRONMENT=<env>]" >&2; exit 2; }
+	$(PRIVATE) $(BIN)/meltano run $(JOB)
 
 .PHONY: bench
 bench: install  ## Benchmark under realistic Looker latency (~15 min; ARGS=--quick: ~2 min)
-	$(BIN)/python -m bench $(ARGS)
+	$(PRIVATE) $(BIN)/python -m bench $(ARGS)
 
 .PHONY: clean
 clean:  ## Remove the venv, Meltano plugins and outputs
