@@ -81,7 +81,7 @@ def _source_digest(name: str) -> str | None:
         for part in qualname.split("."):
             obj = getattr(obj, part)
         source = inspect.getsource(obj)  # type: ignore[arg-type]
-    except (ImportError, AttributeError, OSError, TypeError):
+    except Exception:  # anything unreadable counts as "not the verified code"
         return None
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
