@@ -104,7 +104,9 @@ def content_truth(sim: LookerSimulator) -> dict[tuple[str, str], dict[str, t.Any
     """Dashboards and Looks now, keyed (content_type, content_id)."""
     out = {}
     for content_type in ("dashboard", "look"):
-        for row in sim.truth(content_type):
+        for raw in sim.truth(content_type):
+            # Bare names, or the view-qualified names of an explore with joins.
+            row = {k.removeprefix(f"{content_type}."): v for k, v in raw.items()}
             deleted = _bool(row.get("deleted")) or _first(row, "deleted_time", "deleted_at")
             out[(content_type, str(row["id"]))] = {
                 "title": row.get("title"),

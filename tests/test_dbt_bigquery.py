@@ -1,0 +1,156 @@
+"""ELT on the production path: `meltano run looker-to-bigquery` (local-gcp) = tap, GCS
+staging, BigQuery, then dbt-bigquery against the BigQuery emulator (bqemulator).
+
+The same three simulated days as tests/test_dbt_duckdb.py (day 2's run skipped), fewer
+streams (z3-target-bigquery sleeps seconds per stream and run): content_usage, dashboard and
+look. The models in the analytics dataset must equal what the simulator says happened;
+models of unselected streams (history, scheduled_job, user) must not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import pytest
+from looker_simulator import LookerSimulator
+
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, REPO_ROOT
+from tests.dbt_truth import (
+    CHANNELS,
+    DAY,
+    START,
+    Usage,
+    content_truth,
+    expected_daily,
+    expected_stale,
+    usage_truth,
+)
+from tests.meltano_cli import MeltanoProject
+from tests.pipeline import new_destination, pipeline_env
+
+if t.TYPE_CHECKING:
+    from tests.harness import EmulatorStack
+
+STREAMS = ("content_usage", "dashboard", "look")
+
+
+class Scenario(t.NamedTuple):
+    stack: EmulatorStack
+    analytics: str  # dataset of the models
+    observed: list[Usage]
+    stale: dict[str, dict[str, t.Any]]
+    run_seconds: list[float]
+
+
+@pytest.fixture(scope="module")
+def scenario(
+    emulator_stack: EmulatorStack, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[Scenario]:
+    tmp = tmp_path_factory.mktemp("dbt-bigquery")
+    project = MeltanoProject(REPO_ROOT, state_dir=tmp / "state")
+    dataset, bucket = new_destination(emulator_stack)
+    sim = LookerSimulator(
+        rows=500,
+        seed=2718,
+        now=START,
+        explores={"dashboard": 30, "look": 30},
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    sim.start()
+    env = pipeline_env(
+        sim,
+        emulator_stack,
+        dataset,
+        bucket,
+        TAP_LOOKER_ACTIVITY__SELECT='["' + '", "'.join(f"{s}.*" for s in STREAMS) + '"]',
+        DBT_BIGQUERY_STREAMS=",".join(STREAMS),
+        DBT_BIGQUERY_TARGET_PATH=str(tmp / "dbt-target"),
+        DBT_BIGQUERY_LOG_PATH=str(tmp / "dbt-logs"),
+    )
+    env.pop("TAP_LOOKER_ACTIVITY_BACKOFF_FACTOR", None)  # the default is fine here
+    seconds = []
+
+    def run() -> None:
+        started = dt.datetime.now()
+        project.run("run", "looker-to-bigquery", environment="local-gcp", env=env)
+        seconds.append((dt.datetime.now() - started).total_seconds())
+
+    try:
+        run()
+        observed = [usage_truth(sim)]
+        sim.advance(seconds=DAY, new_rows=20, touched_rows=120)
+        run()
+        observed.append(usage_truth(sim))
+        sim.advance(seconds=DAY, new_rows=15, touched_rows=100)  # no run this day
+        sim.advance(seconds=DAY, new_rows=15, touched_rows=100)
+        run()
+        observed.append(usage_truth(sim))
+        yield Scenario(
+            stack=emulator_stack,
+            analytics=f"{dataset}_analytics",
+            observed=observed,
+            stale=expected_stale(observed[-1], content_truth(sim)),
+            run_seconds=seconds,
+        )
+    finally:
+        sim.stop()
+
+
+def _rows(scenario: Scenario, sql: str) -> list[dict[str, t.Any]]:
+    client = scenario.stack.bigquery.client()
+    return [dict(row.items()) for row in client.query(sql).result()]
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def test_content_usage_daily_equals_the_simulated_days(scenario: Scenario) -> None:
+    table = f"`{scenario.stack.project}.{scenario.analytics}.content_usage_daily`"
+    rows = _rows(scenario, f"SELECT * FROM {table}")
+    landed = {
+        (r["content_usage_id"], r["usage_date"]): {
+            "content_type": r["content_type"],
+            "content_id": r["content_id"],
+            **{f"{c}_accesses": r[f"{c}_accesses"] for c in CHANNELS},
+            "window_start": _naive(r["window_start"]),
+            "spans_missed_run": r["spans_missed_run"],
+        }
+        for r in rows
+    }
+    assert len(landed) == len(rows)
+    assert landed == expected_daily(scenario.observed)
+    assert any(r["spans_missed_run"] for r in landed.values())
+    assert any(not r["spans_missed_run"] for r in landed.values())
+
+
+def test_stale_content_equals_the_simulator(scenario: Scenario) -> None:
+    table = f"`{scenario.stack.project}.{scenario.analytics}.stale_content`"
+    rows = _rows(scenario, f"SELECT content_key, title, never_accessed, days_idle FROM {table}")
+    landed = {
+        r["content_key"]: {
+            "title": r["title"],
+            "never_accessed": r["never_accessed"],
+            "days_idle": r["days_idle"],
+        }
+        for r in rows
+    }
+    assert len(landed) == len(rows)
+    assert landed == scenario.stale
+    assert landed
+
+
+def test_models_of_unselected_streams_are_not_built(scenario: Scenario) -> None:
+    client = scenario.stack.bigquery.client()
+    tables = {t.table_id for t in client.list_tables(scenario.analytics)}
+    assert {"content_usage_daily", "stale_content", "content_usage_snapshot"} <= tables
+    assert {"dashboard_snapshot", "look_snapshot"} <= tables
+    assert not tables & {"user_activity_daily", "schedule_failures", "user_snapshot"}
+
+
+def test_daily_run_time(scenario: Scenario) -> None:
+    """Not a budget: the measured time of a daily ELT run on the emulators, for the docs."""
+    print(f"looker-to-bigquery runs (s): {[round(s, 1) for s in scenario.run_seconds]}")
+    assert all(s < 600 for s in scenario.run_seconds)
