@@ -38,7 +38,7 @@ $(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-s
 	$(BIN)/python tests/harness/install_duckdb_extensions.py
 	touch $@
 
-$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt
+$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt transform/dbt.meltano.yml requirements/dbt-duckdb.txt requirements/dbt-bigquery.txt
 	$(BIN)/meltano install
 	mkdir -p .meltano && touch $@
 
@@ -58,7 +58,7 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 	$(BIN)/pytest -p no:cacheprovider tests
 
 .PHONY: demo
-demo: install  ## Run the main job on the embedded default (DuckDB) against the simulator
+demo: install  ## ELT (tap, DuckDB, dbt) over two simulated days; top content, stale count
 	@$(PRIVATE) $(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
 .PHONY: demo-gcp
