@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -147,7 +148,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: simulators stopped, temp dir removed
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     args = parse_args(argv)
     quick = args.quick
     rows = latency.scaled(latency.REALISTIC_ROWS, latency.QUICK_SCALE if quick else 1)
@@ -258,6 +264,12 @@ def _under_latency(
             say(f"  not measured: {exc}")
             return
 
+        # A run that takes 3x Looker's own time plus 5 min is stuck (e.g. paging row by row).
+        budget = 3 * lat.looker_seconds(
+            latency.queries_bound(rows, args.page_size), sum(rows.values())
+        )
+        budget += 300
+
         def show(r: first_load.LoadResult) -> None:
             say(first_load.describe(r, lat))
 
@@ -271,6 +283,7 @@ def _under_latency(
                     work,
                     label="sequential",
                     page_size=args.page_size,
+                    timeout=budget,
                 )
                 show(seq)
                 payload["sequential"] = seq.to_json()
@@ -288,6 +301,7 @@ def _under_latency(
                     work,
                     label="parallel",
                     page_size=args.page_size,
+                    timeout=budget,
                 )
                 show(par)
                 payload["parallel"] = par.to_json()
@@ -297,7 +311,7 @@ def _under_latency(
         if "page-size" in args.only:
             try:
                 sweep = page_size.sweep(
-                    sim, catalog, args.sweep_stream, sorted(args.page_sizes), work, show
+                    sim, catalog, args.sweep_stream, sorted(args.page_sizes), work, show, budget
                 )
                 payload["page_size"] = {
                     "stream": args.sweep_stream,

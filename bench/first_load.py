@@ -76,23 +76,28 @@ def load(
     *,
     label: str,
     page_size: int,
+    timeout: float = 3600,
 ) -> LoadResult:
-    """Run one tap process per group, all at once; wait for all of them."""
+    """Run one tap process per group, all at once; wait for all of them (``timeout`` s)."""
     sim.reset_stats()
     procs: list[Proc] = []
-    started = time.perf_counter()
-    for i, streams in enumerate(groups):
-        cat = select(catalog, streams, work / f"{label}-{i}.catalog.json")
-        procs.append(
-            Proc(tap_cmd(config, cat), env=base_env(), cwd=work, log=work / f"{label}-{i}.log")
-        )
     runs: list[Run] = []
     errors: list[str] = []
-    for p in procs:
-        try:
-            runs.append(p.finish())
-        except RuntimeError as exc:
-            errors.append(str(exc))
+    started = time.perf_counter()
+    try:
+        for i, streams in enumerate(groups):
+            cat = select(catalog, streams, work / f"{label}-{i}.catalog.json")
+            log = work / f"{label}-{i}.log"
+            procs.append(Proc(tap_cmd(config, cat), env=base_env(), cwd=work, log=log))
+        for p in procs:
+            left = max(1.0, timeout - (time.perf_counter() - started))
+            try:
+                runs.append(p.finish(left))
+            except RuntimeError as exc:
+                errors.append(str(exc))
+    finally:
+        for p in procs:  # after an error or an interrupt: nothing left running
+            p.stop()
     wall = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{label}: " + "; ".join(errors))

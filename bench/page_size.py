@@ -24,11 +24,15 @@ def sweep(
     page_sizes: list[int],
     work: Path,
     log: t.Callable[[LoadResult], None],
+    timeout: float = 3600,
 ) -> list[LoadResult]:
     out = []
     for size in page_sizes:
         config = tap_config(work, sim.base_url, size, name="sweep")
-        r = load(sim, catalog, config, [[stream]], work, label=f"page-{size}", page_size=size)
+        label = f"page-{size}"
+        r = load(
+            sim, catalog, config, [[stream]], work, label=label, page_size=size, timeout=timeout
+        )
         log(r)
         out.append(r)
     return out

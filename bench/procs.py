@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tarfile
@@ -136,14 +137,23 @@ class Proc:
                 stderr=err,
                 env=env,
                 cwd=cwd,
+                start_new_session=True,  # its own process group: stop() ends the command too
             )
+
+    def stop(self) -> None:
+        """Kill the launcher and the command (its process group)."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+        self.usage_path.unlink(missing_ok=True)
+        self.out_path.unlink(missing_ok=True)
 
     def finish(self, timeout: float = 3600) -> Run:
         try:
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+            self.stop()
             raise RuntimeError(
                 f"{Path(self.cmd[0]).name} did not finish in {timeout:.0f} s"
             ) from None
