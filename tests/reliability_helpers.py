@@ -41,6 +41,9 @@ PLUGIN_VENVS = (
     ("extractors", "tap-looker-activity"),
     ("loaders", "target-bigquery"),
     ("loaders", "target-duckdb"),
+    # The jobs end with the dbt step (transform/dbt.meltano.yml).
+    ("utilities", "dbt-duckdb"),
+    ("utilities", "dbt-bigquery"),
 )
 TARGET_VENV = REPO_ROOT / ".meltano" / "loaders" / "target-bigquery" / "venv"
 # Lines of z3-target-bigquery 0.7.2 (through meltano, prefixed with the plugin name).
@@ -240,6 +243,9 @@ def write_variant_project(base: Path, *, target_executable: Path) -> Path:
 
     spec = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
     spec.pop("include_paths", None)
+    # Without the included files there are no dbt utilities: the jobs keep extract + load.
+    for job in spec.get("jobs", []):
+        job["tasks"] = [task for task in job["tasks"] if not str(task).startswith("dbt-")]
     for loader in spec["plugins"]["loaders"]:
         if loader["name"] == "target-bigquery":
             loader["executable"] = str(target_executable)
