@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -71,7 +72,7 @@ def expected_daily(observed: list[Usage]) -> dict[tuple[int, dt.date], dict[str,
     at the latest access the older run had seen.
     """
     out: dict[tuple[int, dt.date], dict[str, t.Any]] = {}
-    for before, after in zip(observed, observed[1:], strict=False):
+    for before, after in itertools.pairwise(observed):
         window_start = max(r["last_accessed_time"] for r in before.values())
         for item, row in after.items():
             old = before.get(item)
@@ -104,7 +105,14 @@ def content_truth(sim: LookerSimulator) -> dict[tuple[str, str], dict[str, t.Any
     """Dashboards and Looks now, keyed (content_type, content_id)."""
     out = {}
     for content_type in ("dashboard", "look"):
-        for raw in sim.truth(content_type):
+        # Dashboards come from the REST API (search_dashboards: deleted ones flagged) when
+        # the simulator serves it, else from the System Activity explore.
+        rows = (
+            sim.dashboards()
+            if content_type == "dashboard" and hasattr(sim, "dashboards")
+            else sim.truth(content_type)
+        )
+        for raw in rows:
             # Bare names, or the view-qualified names of an explore with joins.
             row = {k.removeprefix(f"{content_type}."): v for k, v in raw.items()}
             deleted = _bool(row.get("deleted")) or _first(row, "deleted_time", "deleted_at")
