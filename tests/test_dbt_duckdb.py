@@ -49,6 +49,8 @@ class Scenario(t.NamedTuple):
     history_ids: set[int]
     failed_jobs: set[int]
     run_seconds: list[float]
+    project: MeltanoProject
+    env: dict[str, str]
 
 
 def _query(database: Path, sql: str) -> list[tuple[t.Any, ...]]:
@@ -113,6 +115,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
                 if r.get("finalized_time") and r["status"] in ("failure", "error")
             },
             run_seconds=seconds,
+            project=project,
+            env=env,
         )
     finally:
         sim.stop()
@@ -237,6 +241,17 @@ def test_no_plain_personal_data_in_any_table(scenario: Scenario) -> None:
         # Hashed, not dropped: the loaded values are the salted hashes of the real ones.
         loaded = {v for (v,) in con.execute('select email from looker_activity."user"').fetchall()}
     assert {pii_hash(e, SALT) for e in emails} <= loaded
+
+
+def test_source_freshness_checks_each_replication_key(scenario: Scenario) -> None:
+    """`dbt-duckdb:freshness` reads each incremental stream's replication key; the simulated
+    clock is in 2024, so every one of them is (rightly) stale today."""
+    proc = scenario.project.run(
+        "invoke", "dbt-duckdb:freshness", environment="dev", env=scenario.env, check=False
+    )
+    assert proc.returncode != 0
+    for stream in ("content_usage", "history", "scheduled_job"):
+        assert f"ERROR STALE freshness of looker.{stream}" in proc.stdout + proc.stderr
 
 
 def test_dbt_duckdb_and_target_duckdb_share_one_duckdb_version() -> None:
