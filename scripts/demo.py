@@ -73,8 +73,9 @@ def report(seconds: list[float]) -> None:
         print(f"\ndemo: top content by accesses on {last_day} ({ANALYTICS}.content_usage_daily)")
         print(
             con.sql(
-                "select content_type, content_id, coalesce(title, '(no title)') as title, "
-                "total_accesses, api_accesses, schedule_accesses, embed_accesses "
+                "select content_type, coalesce(title, content_id) as title, "
+                "total_accesses as accesses, api_accesses as api, "
+                "schedule_accesses as schedule "
                 f"from {ANALYTICS}.content_usage_daily where usage_date = ? "
                 "order by total_accesses desc, content_usage_id limit 10",
                 params=[last_day],
@@ -121,6 +122,10 @@ def main() -> None:
         **os.environ,
         "MELTANO_ENVIRONMENT": "dev",
         "MELTANO_STATE_BACKEND_URI": STATE_DIR.as_uri(),
+        # The demo moves the simulator's clock: it always reads from the simulator it started.
+        "TAP_LOOKER_ACTIVITY_BASE_URL": url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": "demo-client-id",
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": "demo-client-secret",  # the simulator's demo value
         "TAP_LOOKER_ACTIVITY__SELECT": json.dumps([f"{s}.*" for s in STREAMS]),
         "DBT_DUCKDB_STREAMS": ",".join(STREAMS),
     }
