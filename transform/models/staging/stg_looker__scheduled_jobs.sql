@@ -4,7 +4,7 @@
 select
     {{ looker_column(src, ['id'], dbt.type_bigint(), 'scheduled_job_id') }},
     {{ looker_column(src, ['scheduled_plan_id'], dbt.type_string(), 'scheduled_plan_id') }},
-    {{ looker_column(src, ['scheduled_plan_name', 'scheduled_plan_name'], dbt.type_string(), 'scheduled_plan_name') }},
+    {{ looker_column(src, ['scheduled_plan_name', 'scheduled_plan.name'], dbt.type_string(), 'scheduled_plan_name') }},
     {{ looker_column(src, ['user_id'], dbt.type_string(), 'user_id') }},
     {{ looker_column(src, ['created_time'], dbt.type_timestamp(), 'created_at') }},
     {{ looker_column(src, ['finalized_time'], dbt.type_timestamp(), 'finalized_at') }},
