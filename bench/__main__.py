@@ -257,6 +257,11 @@ def _under_latency(
         payload["simulator_rows"] = sim.row_counts()
         config = tap_config(work, sim.base_url, args.page_size, name="load")
         catalog = discover(work, config)  # untimed, no latency yet
+        payload["replication"] = {
+            st["tap_stream_id"]: st.get("replication_method")
+            for st in catalog["streams"]
+            if st["tap_stream_id"] in rows
+        }
         try:
             sim.set_latency(lat.query_delay, lat.row_delay)
         except LatencyUnsupported as exc:
@@ -350,6 +355,7 @@ def _incremental(
         "wall_s": r.wall_s,
         "cpu_s": r.cpu_s,
         "records": r.records,
+        "records_by_stream": dict(sorted(r.records_by_stream.items())),
         "api": api_summary(sim.stats()),
         "streams": len(rows),
     }

@@ -36,6 +36,10 @@ QUICK_SCALE = 20  # --quick: every size / 20 (smoke test, about 2 min)
 EXPLORE_OF_STREAM = {"scheduled_job": "scheduled_plan"}
 
 
+def explore_of(stream: str) -> str:
+    return EXPLORE_OF_STREAM.get(stream, stream)
+
+
 @dataclass(frozen=True)
 class Latency:
     query_delay: float = QUERY_DELAY_S
@@ -56,9 +60,7 @@ def scaled(rows: dict[str, int], scale: int) -> dict[str, int]:
 
 def simulator_sizes(rows: dict[str, int]) -> tuple[int, dict[str, int]]:
     """(content_usage rows, {explore: rows}) for the simulator CLI."""
-    explores = {
-        EXPLORE_OF_STREAM.get(name, name): n for name, n in rows.items() if name != "content_usage"
-    }
+    explores = {explore_of(name): n for name, n in rows.items() if name != "content_usage"}
     return rows.get("content_usage", 0), explores
 
 
