@@ -132,6 +132,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
     p.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
+    p.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: rewrite the markdown (and docs, for a full run) from a "
+        "results JSON written by an earlier run",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     p.add_argument(
         "--docs",
@@ -155,6 +162,8 @@ def _stop(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     args = parse_args(argv)
+    if args.render:
+        return _render(args)
     quick = args.quick
     rows = latency.scaled(latency.REALISTIC_ROWS, latency.QUICK_SCALE if quick else 1)
     if args.streams:
@@ -240,6 +249,21 @@ def main(argv: list[str] | None = None) -> int:
     if payload["errors"]:
         return 1
     return 1 if args.strict and any(c["pass"] is False for c in payload["checks"]) else 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    try:
+        payload = json.loads(args.render.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {args.render}: {exc}", file=sys.stderr)
+        return 2
+    payload["checks"] = report.checks(payload)
+    md = report.markdown(payload)
+    args.render.with_suffix(".md").write_text(md)
+    if payload.get("mode") == "full" and args.docs.exists():
+        report.update_docs(args.docs, report.markdown(payload, level=2))
+    print(md)
+    return 0
 
 
 def _under_latency(

@@ -201,6 +201,21 @@ def markdown(p: P, *, level: int = 1) -> str:
             f"Fastest page size with peak RSS within {sweep['rss_flat_within']:.0%} of the "
             f"smallest's: **{sweep['recommended']:,}**.",
         ]
+        if seq:
+            # Computed, not measured: the first load's streams at each page size.
+            lines += [
+                "",
+                "Computed for the full first load (its records per stream; REST streams "
+                "counted as queries too): at most sum(records // page_size + 2) queries, "
+                "and Looker time alone for them:",
+                "",
+                "| page_size | queries (at most) | Looker time alone s |",
+                "|---:|---:|---:|",
+            ]
+            for r in sweep["results"]:
+                size = r["page_size"]
+                nq = sum(pages(n, size) + 1 for n in seq["records_by_stream"].values())
+                lines.append(f"| {size:,} | {nq} | {nq * q + seq['records'] * rd:.0f} |")
     c = p.get("cpu")
     if c:
         lo, hi = min(c["sizes"]), max(c["sizes"])
