@@ -7,17 +7,19 @@ Usage: ``meltano_private.py MELTANO_EXECUTABLE [MELTANO ARGS...]``, e.g.
 Meltano 4.4 writes each Singer plugin's whole configuration, client secret included, to
 ``<sys dir>/run/<plugin>/{tap,target}.<uuid>.config.json`` (``<sys dir>``:
 ``$MELTANO_SYS_DIR_ROOT``, default ``<project>/.meltano``) with the process umask (0644 under
-the usual 022), and deletes it when the plugin ends; a run killed with SIGKILL leaves it
+the usual 022), and deletes it when the run's block ends; a run killed with SIGKILL leaves it
 behind. Before handing over to meltano (``exec``: signals and exit code stay meltano's own):
 
 1. the umask becomes 077: every file meltano and its plugins create is private (0600/0700);
 2. ``<sys dir>/run`` becomes mode 0700 (files left there by earlier runs, whatever their mode,
    are then out of reach of other users) and every ``*.config.json`` in it mode 0600;
-3. stale ``*.config.json`` files are deleted: older than a minute and named on the command line
-   of no live process (a plugin runs with ``--config <that file>``, a name with a fresh uuid;
-   the minute covers the moment between meltano writing the file and starting the plugin), so
-   parallel runs (the Airflow fan-out) never lose a file they still use. Needs Linux
-   ``/proc``; elsewhere only steps 1 and 2 apply.
+3. stale ``*.config.json`` files are deleted: named on the command line of no live process (a
+   plugin runs with ``--config <that file>``, a name with a fresh uuid) and written after the
+   start of every live meltano process, i.e. their writer is gone. Runs in parallel (the
+   Airflow fan-out) keep their files, also between their tap's exit and the end of their
+   block, when meltano deletes them itself. Needs Linux ``/proc``; elsewhere only steps 1 and
+   2 apply. (A long-lived meltano process, e.g. ``meltano invoke airflow scheduler``, keeps
+   older files from being deleted: they stay private.)
 
 Only the standard library: Airflow workers run it with their own interpreter.
 """
@@ -26,11 +28,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
-STALE_AFTER_S = 60.0
 CONFIG_GLOB = "*/*.config.json"
+# Process start times have clock-tick resolution; file mtimes are finer.
+START_SLACK_S = 1.0
 
 
 def project_root(start: Path) -> Path:
@@ -49,33 +51,51 @@ def run_dir(root: Path) -> Path:
     return (Path(sys_dir) if sys_dir else root / ".meltano") / "run"
 
 
-def live_command_lines() -> str | None:
-    """Every live process's command line, NUL-separated; None without Linux /proc."""
-    proc = Path("/proc")
-    if not (proc / "self" / "cmdline").is_file():
-        return None
-    lines = []
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
+class LiveProcesses:
+    """Command lines of the live processes, and the start time of the oldest meltano."""
+
+    def __init__(self, proc: Path) -> None:
+        self.command_lines: list[str] = []
+        self.oldest_meltano: float | None = None
+        boot = next(
+            float(line.split()[1])
+            for line in (proc / "stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        ticks = os.sysconf("SC_CLK_TCK")
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
             try:
-                lines.append((entry / "cmdline").read_bytes().decode(errors="replace"))
+                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+                stat = (entry / "stat").read_text()
             except OSError:
                 continue  # the process ended meanwhile, or is not ours to read
-    return "\0".join(lines)
+            self.command_lines.append(" ".join(argv))
+            if any(Path(arg).name == "meltano" for arg in argv):
+                # Field 22 (starttime, in clock ticks since boot); the name field may hold spaces.
+                started = boot + int(stat.rsplit(")", 1)[1].split()[19]) / ticks
+                if self.oldest_meltano is None or started < self.oldest_meltano:
+                    self.oldest_meltano = started
+
+    def may_own(self, config: Path) -> bool:
+        """Whether a live process may still use ``config`` (or delete it, as meltano does)."""
+        if any(config.name in line for line in self.command_lines):
+            return True
+        written = config.stat().st_mtime
+        return self.oldest_meltano is not None and self.oldest_meltano <= written + START_SLACK_S
 
 
-def secure_run_dir(directory: Path, now: float | None = None) -> list[Path]:
+def secure_run_dir(directory: Path, proc: Path = Path("/proc")) -> list[Path]:
     """Make ``directory`` private and delete stale plugin configurations; return the deleted."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
-    now = time.time() if now is None else now
-    in_use = live_command_lines()
+    live = LiveProcesses(proc) if (proc / "stat").is_file() else None
     removed = []
     for config in sorted(directory.glob(CONFIG_GLOB)):
         try:
             config.chmod(0o600)
-            stale = now - config.stat().st_mtime > STALE_AFTER_S
-            if in_use is not None and stale and config.name not in in_use:
+            if live is not None and not live.may_own(config):
                 config.unlink()
                 removed.append(config)
         except FileNotFoundError:

@@ -9,15 +9,18 @@ whole process group mid-extract (the simulator holds the first query):
 1. control: plain `meltano run` under the usual umask 022, killed: a file readable by others
    holds the secret (so the check below can fail);
 2. the DAG's command, killed: the left-over file exists but nobody else can read it;
-3. the DAG's command again, to completion, while a stale configuration (the one from 2) and its
-   own live one are both a minute old: the stale one is deleted before meltano starts, the live
-   one is not (the run succeeds), and nothing is left afterwards.
+3. the DAG's command again, to completion, while the stale configuration (from 2) and its own
+   live ones look a day old: another run's start deletes the stale one, not the live ones (the
+   run succeeds), and nothing is left afterwards;
+4. the rule on a fake ``/proc``: a configuration is kept while a process names it or a meltano
+   process older than the file lives (its run may still be between tap exit and clean-up).
 
 The Makefile's targets run meltano through the same script (checked on the Makefile's text).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -43,6 +46,15 @@ from tests.test_airflow_dags import (
 )
 
 RUNNER = REPO_ROOT / "orchestrate" / "meltano_private.py"
+
+
+def load_runner() -> t.Any:
+    spec = importlib.util.spec_from_file_location("meltano_private", RUNNER)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def readable_by_others(path: Path, root: Path) -> bool:
@@ -217,9 +229,11 @@ def test_next_run_removes_stale_configuration_but_not_a_live_one(setup: Setup) -
     )
     live = [p for p in configs(setup) if p not in stale]
     assert len(live) == 2, f"the running tap's and target's configurations: {live}"
-    a_minute_ago = time.time() - 120
+    # A day old: older than every live meltano process (the stale one's writer is dead), so
+    # only its own live tap and target (their --config) keep the live run's files.
+    a_day_ago = time.time() - 86_400
     for path in (*stale, *live):
-        os.utime(path, (a_minute_ago, a_minute_ago))
+        os.utime(path, (a_day_ago, a_day_ago))
     # Another run starting now (here only the cleanup, before `meltano --version`).
     other = subprocess.run(
         [sys.executable, str(RUNNER), str(MELTANO), "--version"],
@@ -250,3 +264,43 @@ def test_every_makefile_recipe_runs_meltano_through_the_private_runner() -> None
     ]
     assert runs_meltano, "the Makefile runs meltano somewhere"
     assert all("$(PRIVATE)" in line for line in runs_meltano), runs_meltano
+
+
+def fake_proc(root: Path, boot: int, processes: dict[int, tuple[list[str], int]]) -> Path:
+    """A /proc with ``btime`` and, per pid, argv and a start time in seconds after boot."""
+    proc = root / "proc"
+    proc.mkdir(parents=True)
+    ticks = os.sysconf("SC_CLK_TCK")
+    (proc / "stat").write_text(f"cpu 1 2 3\nbtime {boot}\nprocesses 9\n")
+    for pid, (argv, started) in processes.items():
+        (proc / str(pid)).mkdir()
+        (proc / str(pid) / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
+        fields = ["S", *["0"] * 18, str(started * ticks), "0"]
+        (proc / str(pid) / "stat").write_text(f"{pid} (a (b) c) {' '.join(fields)}\n")
+    return proc
+
+
+def test_ownership_rule(tmp_path: Path) -> None:
+    runner = load_runner()
+    run = tmp_path / "run"
+    (run / "tap-x").mkdir(parents=True)
+    boot = 1_700_000_000
+    config = run / "tap-x" / "tap.1234.config.json"
+    config.write_text('{"client_secret": "s"}')
+    config.chmod(0o644)
+    os.utime(config, (boot + 100, boot + 100))
+    meltano = ["/usr/bin/python3", "/p/.venv/bin/meltano", "run", "job"]
+    tap = ["/p/venv/bin/tap-x", "--config", str(config)]
+    keeps = {
+        "its plugin runs": {1: (tap, 50)},
+        "a meltano older than the file runs": {2: (meltano, 99)},
+    }
+    for name, processes in keeps.items():
+        proc = fake_proc(tmp_path / name, boot, processes)
+        assert runner.secure_run_dir(run, proc) == [], name
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    gone = {3: (meltano, 150), 4: (["/bin/sh", "-c", "meltano run job"], 10)}
+    proc = fake_proc(tmp_path / "writer gone", boot, gone)
+    assert runner.secure_run_dir(run, proc) == [config]
+    assert not config.exists()
+    assert stat.S_IMODE(run.stat().st_mode) == 0o700
