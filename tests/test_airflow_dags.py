@@ -650,6 +650,7 @@ def test_fanout_schedule_runs_matching_steps_in_parallel_under_a_cap(
     assert {t["pool"] for t in fanout["tasks"]} == {"looker_a"}
     prefix = runner(airflow_python, root, fake)
     commands = {t["task_id"]: t["bash_command"] for t in fanout["tasks"]}
+    assert all(not any(k.startswith("MELTANO_DAG_") for k in t["env"]) for t in fanout["tasks"])
     assert commands["tap-a--two_target-x"] == f"{prefix} run tap-a--two target-x"
 
     # Without the setting: a chain, Airflow's default cap and pool.

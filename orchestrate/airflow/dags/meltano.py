@@ -12,7 +12,7 @@ once (the DAG's ``max_active_tasks``; schedule env, else this process's env, els
 ``meltano run`` of the tap sends one Looker query at a time, so this caps the concurrent Looker
 queries of the schedule. ``MELTANO_DAG_POOL`` (schedule env) also puts every task of the DAG in
 that Airflow pool, a cap shared by several DAGs (one Looker API user); create it first:
-``airflow pools set <pool> <slots> <description>``.
+``airflow pools set <pool> <slots> <description>``. These keys are not passed to the tasks.
 
 Secrets at rest: every task runs ``meltano_private.py`` (next to this project's orchestrate
 folder), which sets a private umask and removes stale plugin configurations, then execs meltano.
@@ -245,7 +245,8 @@ def airflow_schedule(entry: dict[str, Any]) -> str | None:
 
 def task_env(entry: dict[str, Any]) -> dict[str, str]:
     """Environment added to the worker's own (append_env keeps PATH, credentials, ...)."""
-    env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
+    directives = {PARALLEL_KEY, MAX_PARALLEL_KEY, POOL_KEY}  # for this generator, not meltano
+    env = {str(k): str(v) for k, v in (entry.get("env") or {}).items() if k not in directives}
     if environment := os.environ.get("MELTANO_ENVIRONMENT"):
         env.setdefault("MELTANO_ENVIRONMENT", environment)
     return env
