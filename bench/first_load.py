@@ -31,6 +31,10 @@ class LoadResult:
     api: dict[str, t.Any]
     load_avg: str
     records_by_stream: dict[str, int] = field(default_factory=dict)
+    # Rows per explore before and after: Looker logs the tap's own queries in System
+    # Activity (query and history rows), so those explores grow during a load.
+    rows_before: dict[str, int] = field(default_factory=dict)
+    rows_after: dict[str, int] = field(default_factory=dict)
 
     @property
     def records(self) -> int:
@@ -63,6 +67,8 @@ class LoadResult:
             "records_by_stream": self.records_by_stream,
             "api": self.api,
             "load_avg_at_end": self.load_avg,
+            "rows_before": self.rows_before,
+            "rows_after": self.rows_after,
             "runs": [asdict(r) | {"last_state": None} for r in self.runs],
         }
 
@@ -80,6 +86,7 @@ def load(
 ) -> LoadResult:
     """Run one tap process per group, all at once; wait for all of them (``timeout`` s)."""
     sim.reset_stats()
+    rows_before = sim.row_counts()
     procs: list[Proc] = []
     runs: list[Run] = []
     errors: list[str] = []
@@ -112,6 +119,8 @@ def load(
         runs=runs,
         api=api_summary(sim.stats()),
         load_avg=load_avg(),
+        rows_before=rows_before,
+        rows_after=sim.row_counts(),
         records_by_stream=dict(sorted(by_stream.items())),
     )
 
