@@ -20,7 +20,13 @@ PAGE_SIZE = 1_000
 TIME_FIELDS = ("last_accessed_time",)
 DATE_FIELDS = ("last_accessed_date",)
 # Relative to "now", so deliberately not extracted (see tap_looker_activity.lookml).
-NOT_EXTRACTED = ("days_since_last_accessed", "days_since_last_access_tiers")
+# Not extracted by design (tap-looker-activity README, "Fields left out").
+NOT_EXTRACTED = (
+    "days_since_last_accessed",
+    "days_since_last_access_tiers",
+    "content_title",
+    "favorite_count",
+)
 
 
 def pipeline_env(

@@ -11,10 +11,10 @@ transient failures, with exponential backoff and Retry-After honoured.
 from __future__ import annotations
 
 import email.utils
+import io
 import json
 import logging
 import re
-import threading
 import time
 import typing as t
 import urllib.parse
@@ -55,6 +55,7 @@ TRANSIENT_QUERY_ERRORS = re.compile(
     re.IGNORECASE,
 )
 _MESSAGE_LIMIT = 300
+_READ_SIZE = 1 << 16
 
 
 class Redactor:
@@ -198,25 +199,15 @@ class LookerHTTPSession(requests.Session):
         return response
 
     def _read_within_deadline(self, response: requests.Response) -> None:
-        expired = threading.Event()
-
-        def expire() -> None:
-            expired.set()
-            response.close()
-
-        timer = threading.Timer(self.deadline, expire)
-        timer.daemon = True
-        timer.start()
-        try:
-            _ = response.content
-        except Exception:
-            if expired.is_set():
-                raise requests.Timeout from None
-            raise
-        finally:
-            timer.cancel()
-        if expired.is_set():
-            raise requests.Timeout
+        """Read the whole body by the deadline, a socket read at a time."""
+        deadline = time.monotonic() + self.deadline
+        chunks = []
+        while chunk := response.raw.read1(_READ_SIZE, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                response.close()
+                raise requests.Timeout
+        response.raw = io.BytesIO(b"".join(chunks))  # what requests reads .content from
 
     @staticmethod
     def _tls_reason(exc: requests.exceptions.SSLError) -> str:
@@ -331,6 +322,7 @@ class LookerClient:
             "4.0",
         )
         self.calls: dict[str, int] = {"login": 0, "metadata": 0, "query": 0, "rest": 0}
+        self._me: str | None = None
 
     def _call(self, kind: str, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
         """Run one SDK call: retry transient failures, log in again once on a 401."""
@@ -394,6 +386,13 @@ class LookerClient:
             "is not Looker's): use the API host, e.g. https://company.looker.com:19999 or "
             "https://company.cloud.looker.com, without /api/4.0"
         )
+
+    def api_user_id(self) -> str:
+        """The id of the Looker user the tap runs as (``GET /user``), once per run."""
+        if self._me is None:
+            user = self._call("rest", lambda: self.sdk.me(fields="id"))
+            self._me = str(getattr(user, "id", "") or "")
+        return self._me
 
     def get_explore(self, model: str, explore: str) -> list[dict[str, t.Any]]:
         """The dimensions of one explore: name, type, view (LookML metadata)."""

@@ -192,6 +192,9 @@ class ExploreDefinition:
     # Fields left out although the view has them (they change without the replication key
     # moving); see docs in the tap README.
     excluded_fields: tuple[str, ...] = ()
+    # The field naming the Looker user behind a row, where the tap's own API queries show up
+    # (history): rows of the tap's API user are the export itself, not usage.
+    actor_field: str | None = None
     configured: bool = False  # from the `explores` setting: no bundled fallback
 
     @classmethod
@@ -205,6 +208,7 @@ class ExploreDefinition:
         description: str,
         selected_by_default: bool = False,
         excluded_fields: tuple[str, ...] = (),
+        actor_field: str | None = None,
     ) -> ExploreDefinition:
         """A System Activity stream shipped with the tap (fields in explore_fields/)."""
         fields = BundledFields.load(name)
@@ -222,6 +226,7 @@ class ExploreDefinition:
             ),
             joined_fields=fields.joined_fields,
             excluded_fields=excluded_fields,
+            actor_field=actor_field,
         )
 
     @property

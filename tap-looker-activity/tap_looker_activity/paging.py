@@ -146,16 +146,7 @@ class KeysetPager:
         self.stats = PageStats()
 
     def _cursor(self, row: Mapping[str, t.Any]) -> Cursor:
-        cursor = tuple(row.get(d.looker_name) for d in self._keyset)
-        absent = [
-            d.looker_name
-            for d, value in zip(self._keyset, cursor, strict=True)
-            if value is None and d.name not in self._nullable
-        ]
-        if absent:
-            msg = f"Looker returned a row without {' or '.join(absent)}; cannot page past it safely"
-            raise LookerResponseError(msg)
-        return cursor
+        return tuple(row.get(d.looker_name) for d in self._keyset)
 
     def _sort_key(self, row: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
         # NULLs sort low, as Looker sorts them in the keyset's nullable natural-key fields.
@@ -163,9 +154,22 @@ class KeysetPager:
             (value is not None, value) for value in (row.get(d.looker_name) for d in self._keyset)
         )
 
-    def _check_order(self, rows: Sequence[Row], previous: Cursor | None) -> None:
-        """Pages must come in keyset order, or the cursor would skip rows."""
-        keys = [self._sort_key(row) for row in rows if isinstance(row, dict)]
+    def _check_page(self, rows: Sequence[Row], previous: Cursor | None) -> None:
+        """Rows must be objects with their keys, in keyset order, or the cursor would skip rows."""
+        if not all(isinstance(row, dict) for row in rows):
+            bad = next(row for row in rows if not isinstance(row, dict))
+            msg = f"Looker returned a row that is not a JSON object: {str(bad)[:60]!r}"
+            raise LookerResponseError(msg)
+        required = [d for d in self._keyset if d.name not in self._nullable]
+        for row in rows:
+            absent = [d.looker_name for d in required if row.get(d.looker_name) is None]
+            if absent:
+                msg = (
+                    f"Looker returned a row without {' or '.join(absent)}; "
+                    "cannot page past it safely"
+                )
+                raise LookerResponseError(msg)
+        keys = [self._sort_key(row) for row in rows]
         if previous is not None and keys:
             keys.insert(0, tuple((v is not None, v) for v in previous))
         try:
@@ -198,7 +202,7 @@ class KeysetPager:
             confirming = False
             if not rows:
                 return
-            self._check_order(rows, cursor)
+            self._check_page(rows, cursor)
             last = self._cursor(rows[-1])
             if last == cursor:
                 msg = f"Looker returned the same page twice (cursor {last!r}); stopping"
@@ -207,6 +211,8 @@ class KeysetPager:
             confirming = short and (
                 len(rows) >= min(CONFIRM_SHORT_PAGES_FROM, self._page_size) or self._first_load
             )
+            if confirming:
+                self._first_load = False  # a first load confirms one short page, not every one
             more = not short or confirming
             short_page = len(rows)
             cursor = last
@@ -221,12 +227,11 @@ class KeysetPager:
         if self.stats.row_cap is None:
             self.stats.row_cap = cap
         self._logger.warning(
-            "Looker returned %d rows to a query with limit %d although more rows exist: "
-            "a row cap on the Looker instance or a proxy. Paging on with %d-row pages; "
-            "set page_size to %d or less to avoid the confirmation queries.",
+            "Looker returned %d rows to a query with limit %d, and more rows followed: a row "
+            "cap on the Looker instance or a proxy (or rows that arrived meanwhile). Paging on; "
+            "if it is a cap, set page_size to %d or less to save the confirmation queries.",
             cap,
             self._page_size,
-            cap,
             cap,
         )
         return min(cap, full)

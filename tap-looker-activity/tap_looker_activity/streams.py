@@ -68,6 +68,8 @@ SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
         # arrives once, in its final state.
         replication_key="completed_time",
         description="One row per query run, once it has completed.",
+        # Every page the tap reads is itself a query run by its API user.
+        actor_field="user_id",
     ),
     ExploreDefinition.bundled(
         "query",
@@ -129,6 +131,7 @@ class ExtractSettings:
     lookback: dt.timedelta
     system_timezone: str
     query_timezone: str
+    exclude_own_activity: bool
 
     def timezone_of(self, definition: ExploreDefinition) -> str:
         """The zone Looker's naive times of this explore are in.
@@ -300,6 +303,7 @@ class ExploreStream(LookerStream):
         where = f"stream {self.name} (explore {definition.model}/{definition.explore}): "
         convert = row_converter(dims, tz, where=where)
         key_fields = definition.surrogate_key_fields
+        keep = self._not_own_activity(dims)
         filters, first_load = self._start_filters(tz)
         bookmark_before = (self.stream_state or {}).get("replication_key_value")
 
@@ -332,7 +336,7 @@ class ExploreStream(LookerStream):
             for page, rows in enumerate(pager.pages(), start=1):
                 # A whole page is converted before any of it is written: a bad value stops
                 # the stream before its page, never in the middle of it.
-                records = [convert(row) for row in rows]
+                records = [convert(row) for row in rows if keep(row)]
                 if key_fields:
                     for record in records:
                         record[SURROGATE_KEY] = surrogate_key(record, key_fields)
@@ -350,6 +354,15 @@ class ExploreStream(LookerStream):
                 raise
             raise in_context(exc, where) from None
         self.log_summary(pager.stats.queries, pager.stats.rows, bookmark_before)
+
+    def _not_own_activity(self, dims: list[Dimension]) -> Callable[[Mapping[str, t.Any]], bool]:
+        """A row filter leaving out the tap's own queries (1 API call to learn its user)."""
+        actor = next((d for d in dims if d.name == self.definition.actor_field), None)
+        if actor is None or not self.settings.exclude_own_activity:
+            return lambda _row: True
+        me = self._looker().api_user_id()
+        name = actor.looker_name
+        return lambda row: str(row.get(name)) != me if isinstance(row, dict) else True
 
 
 DASHBOARD_FIELDS: tuple[Dimension, ...] = tuple(

@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import json
 import logging
+import os
+import re
 import signal
 import sys
 import typing as t
@@ -59,6 +61,8 @@ BUILT_IN_STREAMS = frozenset({d.name for d in SYSTEM_ACTIVITY_STREAMS} | {"dashb
 # Whole-second time timeframes: what Looker's date_time() literal can page on.
 PAGEABLE_TIME_TYPES = frozenset({"date_time", "date_second", "time"})
 EARLIEST_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+MAX_BACKOFF_FACTOR = 600
 
 
 class TapLookerActivity(Tap):
@@ -105,7 +109,8 @@ class TapLookerActivity(Tap):
         ),
         th.Property(
             "verify_ssl",
-            th.BooleanType,
+            # A boolean, or its spelling as a string (how Meltano passes a string setting).
+            th.CustomType({"type": ["boolean", "string"]}),
             title="Verify SSL",
             description=(
                 "Verify the Looker server's TLS certificate. Unset: LOOKERSDK_VERIFY_SSL / "
@@ -163,6 +168,17 @@ class TapLookerActivity(Tap):
             ),
         ),
         th.Property(
+            "exclude_own_activity",
+            th.BooleanType,
+            default=True,
+            title="Leave out the tap's own queries",
+            description=(
+                "Every page the tap reads is a query in Looker's history, run by its API user: "
+                "leave that user's history rows out (one GET /user call per run when history "
+                "is synced). Use an API user dedicated to the export."
+            ),
+        ),
+        th.Property(
             "max_retries",
             th.IntegerType(minimum=0, maximum=20),
             default=5,
@@ -171,7 +187,8 @@ class TapLookerActivity(Tap):
         ),
         th.Property(
             "backoff_factor",
-            th.NumberType(minimum=0, maximum=600),
+            # A number, or a numeric string (Meltano passes `kind: string` settings as strings).
+            th.CustomType({"type": ["number", "string"]}),
             default=1.0,
             title="Backoff factor (seconds)",
             description="First retry delay; doubles each retry. Retry-After is honoured.",
@@ -182,7 +199,7 @@ class TapLookerActivity(Tap):
                 th.ObjectType(
                     th.Property(
                         "name",
-                        th.StringType(pattern=STREAM_NAME_PATTERN),
+                        th.StringType,
                         required=True,
                         description="Stream (and table) name: letters, digits, underscores.",
                     ),
@@ -202,14 +219,7 @@ class TapLookerActivity(Tap):
                     ),
                     th.Property(
                         "fields",
-                        th.CustomType(
-                            {
-                                "anyOf": [
-                                    {"type": "array", "items": {"type": "string", "minLength": 1}},
-                                    {"type": "string", "enum": ["*"]},
-                                ]
-                            }
-                        ),
+                        th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
                         description=(
                             'Dimensions to extract; omitted or "*": every dimension of the '
                             "base view. Fields of joined views: view.field (-> view_field)."
@@ -294,6 +304,7 @@ class TapLookerActivity(Tap):
             lookback=dt.timedelta(minutes=self.config["lookback_minutes"]),
             system_timezone=self.config["system_timezone"],
             query_timezone=self.config["query_timezone"],
+            exclude_own_activity=self.config["exclude_own_activity"],
         )
 
     @cached_property
@@ -303,6 +314,9 @@ class TapLookerActivity(Tap):
         definitions = []
         for index, entry in enumerate(self.config.get("explores") or []):
             where = f"explores[{index}] ({entry['name']})"
+            if not re.match(STREAM_NAME_PATTERN, entry["name"]):
+                msg = f"{where}: name must be letters, digits and underscores (a table name)"
+                raise LookerConfigError(msg)
             try:
                 definition = ExploreDefinition.from_setting(entry)
             except ValueError as exc:
@@ -321,17 +335,33 @@ class TapLookerActivity(Tap):
     @cached_property
     def looker(self) -> LookerClient:
         """One API client shared by all streams; it logs in on its first call."""
+        verify_ssl = self.config.get("verify_ssl")
+        if isinstance(verify_ssl, str):
+            if verify_ssl.strip().lower() not in BOOLEAN_WORDS:
+                msg = f"verify_ssl must be true or false, got {verify_ssl!r}"
+                raise LookerConfigError(msg)
+            verify_ssl = BOOLEAN_WORDS[verify_ssl.strip().lower()]
+        try:
+            backoff = float(self.config["backoff_factor"])
+        except ValueError:
+            backoff = -1.0
+        if not 0 <= backoff <= MAX_BACKOFF_FACTOR:  # also refuses NaN
+            msg = (
+                f"backoff_factor must be a number of seconds from 0 to {MAX_BACKOFF_FACTOR}, "
+                f"got {self.config['backoff_factor']!r}"
+            )
+            raise LookerConfigError(msg)
         return LookerClient(
             ConnectionSettings(
                 base_url=self.config.get("base_url"),
                 client_id=self.config.get("client_id"),
                 client_secret=self.config.get("client_secret"),
-                verify_ssl=self.config.get("verify_ssl"),
+                verify_ssl=verify_ssl,
                 timeout=self.config.get("timeout"),
             ),
             RetryPolicy(
                 max_retries=self.config["max_retries"],
-                backoff_factor=float(self.config["backoff_factor"]),
+                backoff_factor=backoff,
             ),
             redact=self.redact,
         )
@@ -365,13 +395,15 @@ class TapLookerActivity(Tap):
     def live_dimensions(self, definition: ExploreDefinition) -> list[Dimension]:
         """An explore's dimensions from Looker's metadata (one API call), validated."""
         where = f"stream {definition.name} (explore {definition.model}/{definition.explore})"
+        if definition.configured:
+            where = f"explores: {where}"
         try:
             raw = self.looker.get_explore(definition.model, definition.explore)
         except (LookerNotFoundError, LookerForbiddenError) as exc:
             if definition.configured:
                 msg = (
-                    f"explores: {where}: Looker has no such explore visible to this API "
-                    f"user ({exc})"
+                    f"{where}: Looker has no explore {definition.explore!r} in model "
+                    f"{definition.model!r} visible to this API user ({exc})"
                 )
                 raise LookerConfigError(msg) from None
             self.logger.warning(
@@ -542,12 +574,13 @@ def _read_json_object(path: str, what: str) -> dict[str, t.Any]:
 def _stop_on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
     """A stopped extract is incomplete: exit non-zero, and write nothing more."""
     name = signal.Signals(signum).name
+    sys.stdout.flush()  # every message written so far is whole; nothing is written after
     sys.stderr.write(
         f"{TapLookerActivity.name}: error: stopped by {name}; the extract is incomplete "
         "and no further STATE is written\n"
     )
     sys.stderr.flush()
-    raise SystemExit(128 + signum)
+    os._exit(128 + signum)
 
 
 def main() -> None:

@@ -125,9 +125,7 @@ def test_a_non_utc_system_time_zone_gives_utc_instants_across_dst(make_simulator
     # The bookmark (UTC) round-trips: the next run starts exactly at it.
     ny.reset_stats()
     second = run_tap(config, state=first.final_state)
-    assert {r["last_accessed_time"] for r in second.records["content_usage"]} == {
-        first.bookmark()
-    }
+    assert {r["last_accessed_time"] for r in second.records["content_usage"]} == {first.bookmark()}
     assert ny.stats()["query"] == 1
 
 

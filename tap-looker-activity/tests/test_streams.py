@@ -24,7 +24,7 @@ from tap_looker_activity.explores import (
     column_name,
     is_unstable,
 )
-from tap_looker_activity.paging import after_expression
+from tap_looker_activity.paging import CONFIRM_SHORT_PAGES_FROM, after_expression
 from tap_looker_activity.records import surrogate_key
 from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
@@ -43,8 +43,13 @@ Key = tuple[t.Any, ...]
 
 
 def simulator_for(make_simulator, stream: str, rows: int, **kwargs: t.Any) -> LookerSimulator:
-    """A simulator whose explore behind `stream` has `rows` rows (content_usage: 10)."""
+    """A simulator whose explore behind `stream` has `rows` rows (content_usage: 10).
+
+    The tap's own queries are not recorded in history/query here (a fixed truth to compare
+    with); test_own_queries_are_not_usage covers that footprint.
+    """
     explore = DEFINITIONS[stream].explore
+    kwargs.setdefault("record_api_queries", False)
     if explore == "content_usage":
         return make_simulator(rows=rows, **kwargs)
     return make_simulator(rows=10, explores={explore: rows}, **kwargs)
@@ -134,10 +139,13 @@ def queries(sim: LookerSimulator) -> int:
     return sim.stats()["query"]
 
 
-def first_load_queries(stream: str, rows: int, page_size: int) -> int:
-    """Full pages, then an empty or short one; an incremental first load confirms a short one."""
-    pages = rows // page_size + 1
-    return pages + (rows % page_size != 0 and stream not in FULL_TABLE)
+def first_load_queries(stream: str, rows: int, page_size: int, *, full_table: bool = False) -> int:
+    """Full pages, then an empty or short one, then one confirming query for a short last page
+    that is large (>= 500 rows) or ends an incremental first load (the row cap guard)."""
+    last = rows % page_size
+    large = last >= min(CONFIRM_SHORT_PAGES_FROM, page_size)
+    incremental = not (full_table or stream in FULL_TABLE)
+    return rows // page_size + 1 + (last != 0 and (large or incremental))
 
 
 # --- every stream ------------------------------------------------------------------------------
@@ -260,13 +268,29 @@ def test_only_content_usage_is_selected_without_a_catalog(make_simulator) -> Non
     run = run_tap(tap_config(sim))
 
     assert set(run.records) == {"content_usage"}
-    assert queries(sim) == 1
+    assert {q["body"]["view"] for q in sim.stats()["queries"]} == {"content_usage"}
     # Streams this run does not sync cost no metadata call either.
     assert sim.stats()["explore"] == 1
 
 
+def test_own_queries_are_not_usage(make_simulator, discovered) -> None:
+    sim = make_simulator(rows=10, seed=7, explores={"history": 900})  # footprint recorded
+    run = run_stream(sim, discovered, "history", page_size=300)
+
+    own = {r["id"] for r in sim.truth("history") if r["user_id"] == sim.api_user_id}
+    assert own, "the simulator records the tap's queries in history"
+    emitted = by_key(run, "history")
+    assert not {k[0] for k in emitted} & own
+    assert all(r["user_id"] != sim.api_user_id for r in emitted.values())
+
+    kept = run_stream(sim, discovered, "history", page_size=300, exclude_own_activity=False)
+    assert own <= {r["id"] for r in kept.records["history"]}
+
+
 def test_unselected_streams_missing_from_looker_do_not_matter(make_simulator, discovered) -> None:
-    sim = make_simulator(rows=40, seed=1, explores=["history"])  # no event, user, ...
+    sim = make_simulator(
+        rows=40, seed=1, explores=["history"], record_api_queries=False
+    )  # no event, user, ...
     run = run_stream(sim, discovered, "history")
 
     assert by_key(run, "history") == expected_records(sim, "history")
@@ -390,8 +414,12 @@ def test_explores_setting_adds_an_explore_of_another_model(make_simulator) -> No
         "returned_time",
     }  # fmt: skip
     assert not run.schemas["orders_full"].get("bookmark_properties")
-    # content_usage (1), orders (700 rows / 300) and orders_full (the same) queries.
-    assert queries(sim) == 1 + 3 + 3
+    # content_usage (20 rows), orders (700 rows / 300) and orders_full (the same) queries.
+    assert queries(sim) == (
+        first_load_queries("content_usage", 20, 300)
+        + first_load_queries("orders", 700, 300)
+        + first_load_queries("orders_full", 700, 300, full_table=True)
+    )
 
     sim.advance(seconds=600, new_rows=60)
     sim.reset_stats()
