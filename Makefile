@@ -38,7 +38,7 @@ $(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-s
 	$(BIN)/python tests/harness/install_duckdb_extensions.py
 	touch $@
 
-$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt transform/dbt.meltano.yml requirements/dbt-duckdb.txt requirements/dbt-bigquery.txt
+$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml singer-state-gate/pyproject.toml target-bigquery-fixes/pyproject.toml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt transform/dbt.meltano.yml requirements/dbt-duckdb.txt requirements/dbt-bigquery.txt
 	$(BIN)/meltano install
 	mkdir -p .meltano && touch $@
 
@@ -50,11 +50,17 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy tap-looker-activity/tap_looker_activity
+	cd looker-simulator && ../$(BIN)/mypy looker_simulator
+	$(BIN)/mypy --config-file singer-state-gate/mypy.ini singer-state-gate/singer_state_gate \
+		target-bigquery-fixes/target_bigquery_fixes
+	$(BIN)/mypy --strict --ignore-missing-imports orchestrate/airflow/dags/meltano.py \
+		orchestrate/meltano_private.py
 
 .PHONY: test
 test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 	$(BIN)/pytest -p no:cacheprovider looker-simulator/tests
-	cd tap-looker-activity && ../$(BIN)/pytest -p no:cacheprovider tests
+	# Tap tests start their own simulators and tap processes: safe to run on both cores.
+	cd tap-looker-activity && ../$(BIN)/pytest -p no:cacheprovider -n 2 tests
 	$(BIN)/pytest -p no:cacheprovider tests
 
 .PHONY: demo

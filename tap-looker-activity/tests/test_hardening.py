@@ -15,12 +15,14 @@ import subprocess
 import threading
 import time
 import typing as t
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, expected_by_id, tap_config
 from tests.singer_run import TAP_EXECUTABLE, TapRun, run_tap
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 ONE_LINE_PREFIX = "tap-looker-activity: error: "
 
