@@ -34,9 +34,16 @@ if t.TYPE_CHECKING:
 Row = dict[str, t.Any]
 Cursor = tuple[t.Any, ...]
 
-# A short page at least this long is confirmed by one more query (see module docstring). A
-# row cap below it would go unnoticed: Looker has no documented cap below 5,000 rows.
+# A short page at least this long, and a round number of rows (what a configured cap gives),
+# is confirmed by one more query (see module docstring). A cap below 500 rows or not a multiple
+# of 100 would go unnoticed after the first load: Looker has no documented cap like that.
 CONFIRM_SHORT_PAGES_FROM = 500
+CAP_MULTIPLE = 100
+
+
+def may_be_capped(rows: int, page_size: int) -> bool:
+    """Whether a short page of ``rows`` rows looks like a row cap rather than the end."""
+    return rows >= min(CONFIRM_SHORT_PAGES_FROM, page_size) and rows % CAP_MULTIPLE == 0
 
 
 def datetime_literal(value: object, tz: dt.tzinfo) -> str:
@@ -208,9 +215,7 @@ class KeysetPager:
                 msg = f"Looker returned the same page twice (cursor {last!r}); stopping"
                 raise LookerResponseError(msg)
             short = len(rows) < full
-            confirming = short and (
-                len(rows) >= min(CONFIRM_SHORT_PAGES_FROM, self._page_size) or self._first_load
-            )
+            confirming = short and (may_be_capped(len(rows), self._page_size) or self._first_load)
             if confirming:
                 self._first_load = False  # a first load confirms one short page, not every one
             more = not short or confirming

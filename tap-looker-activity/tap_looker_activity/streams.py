@@ -29,7 +29,7 @@ from tap_looker_activity.explores import (
     ExploreDefinition,
     schema_for,
 )
-from tap_looker_activity.paging import CONFIRM_SHORT_PAGES_FROM, KeysetPager
+from tap_looker_activity.paging import KeysetPager, may_be_capped
 from tap_looker_activity.records import (
     format_utc,
     parse_timestamp,
@@ -428,7 +428,7 @@ class DashboardStream(LookerStream):
                 yield from records
                 offset += len(rows)
                 # A short page ends the pass unless it is large enough to be a server cap.
-                if len(rows) < min(limit, CONFIRM_SHORT_PAGES_FROM) or not rows:
+                if not rows or (len(rows) < limit and not may_be_capped(len(rows), limit)):
                     break
         self.log_summary(calls, rows_seen, None)
 

@@ -129,7 +129,9 @@ class TapLookerActivity(Tap):
         th.Property(
             "page_size",
             th.IntegerType(minimum=1, maximum=500_000),
-            default=25_000,
+            # 5,000 keeps memory flat (two decoded pages); larger pages cut queries but grow
+            # the peak RSS with the page (docs/benchmarks.md, "Choosing page_size").
+            default=5_000,
             title="Page size",
             description=(
                 "Rows per Looker query (an explicit limit; Looker honours limits above its "

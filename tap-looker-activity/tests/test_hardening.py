@@ -118,6 +118,7 @@ def test_meltano_wrapped_state_is_unwrapped(make_simulator) -> None:
         ({"start_date": "0001-01-01T00:00:00Z"}, "before 1970"),
         ({"page_size": "many"}, "page_size"),
         ({"lookback_minutes": -5}, "lookback_minutes"),
+        ({"verify_ssl": "banana"}, "verify_ssl must be true or false"),
     ],
 )
 def test_out_of_range_settings(make_simulator, override: dict, fragment: str) -> None:

@@ -24,7 +24,7 @@ from tap_looker_activity.explores import (
     column_name,
     is_unstable,
 )
-from tap_looker_activity.paging import CONFIRM_SHORT_PAGES_FROM, after_expression
+from tap_looker_activity.paging import after_expression, may_be_capped
 from tap_looker_activity.records import surrogate_key
 from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
@@ -141,9 +141,9 @@ def queries(sim: LookerSimulator) -> int:
 
 def first_load_queries(stream: str, rows: int, page_size: int, *, full_table: bool = False) -> int:
     """Full pages, then an empty or short one, then one confirming query for a short last page
-    that is large (>= 500 rows) or ends an incremental first load (the row cap guard)."""
+    that may be a row cap or ends an incremental first load (the row cap guard)."""
     last = rows % page_size
-    large = last >= min(CONFIRM_SHORT_PAGES_FROM, page_size)
+    large = may_be_capped(last, page_size)
     incremental = not (full_table or stream in FULL_TABLE)
     return rows // page_size + 1 + (last != 0 and (large or incremental))
 
