@@ -259,6 +259,7 @@ def _render(args: argparse.Namespace) -> int:
         return 2
     payload["checks"] = report.checks(payload)
     md = report.markdown(payload)
+    args.render.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     args.render.with_suffix(".md").write_text(md)
     if payload.get("mode") == "full" and args.docs.exists():
         report.update_docs(args.docs, report.markdown(payload, level=2))
