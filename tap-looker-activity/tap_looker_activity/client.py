@@ -21,6 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from looker_sdk import methods40
 from looker_sdk.rtl import api_settings, auth_session, auth_token, serialize
 from looker_sdk.rtl.requests_transport import RequestsTransport
@@ -144,9 +145,9 @@ def looker_message(body: bytes) -> str:
 
 
 def _describe_network_error(exc: Exception, timeout: float) -> str:
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
         return f"timed out after {timeout:g}s"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | urllib3.exceptions.HTTPError):
         return "connection dropped while reading the response"
     if isinstance(exc, requests.ConnectionError):
         return "could not connect"
@@ -192,7 +193,7 @@ class LookerHTTPSession(requests.Session):
         except requests.exceptions.InvalidURL as exc:
             msg = f"base_url is not a usable URL ({exc})"
             raise LookerConfigError(self._redact(msg)) from None
-        except (requests.RequestException, OSError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise LookerTransientError(where, _describe_network_error(exc, self.deadline)) from None
         if not response.ok:
             raise self._http_error(where, response)

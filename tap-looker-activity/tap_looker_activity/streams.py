@@ -177,16 +177,24 @@ class LookerStream(Stream):
         self.settings = settings
         self._looker = looker
         self.dimensions = list(dimensions)
+        self._built_schema: dict[str, t.Any] = {}
+        self._schema_for: tuple[str, ...] | None = None
         super().__init__(tap, name=name)  # the schema is the property below
 
     @property
     @override
     def schema(self) -> dict[str, t.Any]:
-        return schema_for(self.dimensions, required=self.primary_keys or ())
+        # singer-sdk reads it for every record: built once per set of fields and keys.
+        keys = tuple(self.primary_keys or ())
+        if self._schema_for != keys:
+            self._built_schema = schema_for(self.dimensions, required=keys)
+            self._schema_for = keys
+        return self._built_schema
 
     def use_dimensions(self, dimensions: Iterable[Dimension]) -> None:
         """Fields as Looker describes them now (from live metadata)."""
         self.dimensions = list(dimensions)
+        self._schema_for = None
 
     def selected_dimensions(self) -> list[Dimension]:
         """Dimensions to query: the selected properties of the effective schema, in its types.
