@@ -68,6 +68,17 @@ def test_settings_fall_back_to_lookersdk_env_vars(make_simulator) -> None:
     assert len(run.ids()) == 25
 
 
+def test_timeout_and_verify_ssl_from_lookersdk_env_vars_are_not_overridden(make_simulator) -> None:
+    sim = make_simulator(rows=25, seed=2)
+    sim.inject("slow", count=1, match="query", seconds=3)
+    config = {k: v for k, v in tap_config(sim).items() if k != "timeout"}
+    env = {"LOOKERSDK_TIMEOUT": "1", "LOOKERSDK_VERIFY_SSL": "false"}
+    run = run_tap(config, env=env)
+    assert "timed out after 1s" in run.stderr  # LOOKERSDK_TIMEOUT, not the tap's 120 s
+    bad = run_tap(config, env={"LOOKERSDK_VERIFY_SSL": "banana"}, check=False)
+    _assert_one_line_error(bad, "verify_ssl")
+
+
 @pytest.mark.parametrize(
     ("override", "fragment"),
     [
