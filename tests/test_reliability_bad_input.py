@@ -88,11 +88,11 @@ TAP_CASES: list[Case] = [
     ("unreachable-host", lambda s, _h: _config(s, base_url=f"http://127.0.0.1:{free_port()}"),
      None, ("could not connect", "/api/4.0/login")),
     ("not-looker-html", lambda s, h: _config(s, base_url=h), None,
-     ("not Looker API JSON", "is base_url the Looker API URL")),
+     ("does not look like a Looker API", "without /api/4.0")),
     ("invalid-start-date", lambda s, _h: _config(s, start_date="31/01/2024"), None,
      ("start_date '31/01/2024' is not an ISO 8601",)),
     ("page-size-zero", lambda s, _h: _config(s, page_size=0), None,
-     ("page_size must be a positive integer, got 0",)),
+     ("page_size", "minimum of 1")),
     ("unknown-time-zone", lambda s, _h: _config(s, query_timezone="Mars/Olympus"), None,
      ("query_timezone 'Mars/Olympus' is not an IANA time zone",)),
     ("state-not-json", lambda s, _h: _config(s), "{not json",
@@ -102,7 +102,7 @@ TAP_CASES: list[Case] = [
     ("state-bookmark-not-a-time", lambda s, _h: _config(s),
      json.dumps({"bookmarks": {"content_usage": {"replication_key": "last_accessed_time",
                                                  "replication_key_value": "yesterday"}}}),
-     ("state file", "'content_usage'", "'yesterday', not an ISO 8601 timestamp")),
+     ("bookmark of stream content_usage", '"yesterday"', "not an RFC 3339 timestamp")),
 ]  # fmt: skip
 
 
@@ -138,7 +138,7 @@ def test_tap_bad_input_is_one_line(
     [
         pytest.param("remove_explore", ("explore system__activity/content_usage", "404"),
                      id="unknown-explore"),
-        pytest.param("malformed", ("invalid JSON in query result", "failed after 1 retries"),
+        pytest.param("malformed", ("invalid JSON in the answer", "failed after 1 retries"),
                      id="persistently-malformed-json"),
     ],
 )  # fmt: skip
