@@ -6,15 +6,15 @@ never adds the column (its ``update_schema`` compares the stream schema with its
 its MERGE then fails on every run; ``target-bigquery-gated`` adds it (see
 ``singer-state-gate/singer_state_gate/z3_target_bigquery.py``).
 
-Catalog: the project installs the tap editable (``pip_url: -e ./tap-looker-activity``), for
-which Meltano never caches the catalog, so discovery runs on every ``meltano run`` and the
-new dimension is picked up by itself. A non-editable install (``pip_url:
-tap-looker-activity==X``) makes Meltano reuse ``tap.properties.json`` until the plugin's
-config changes: run ``meltano run --refresh-catalog ...`` once after Looker gains fields.
+Catalog: discovery describes content_usage from the tap's bundled fields (no API call); at
+sync time the tap reads the explore's live metadata and adds fields Looker has gained to the
+catalog and the SCHEMA message, so the new dimension is picked up whatever Meltano cached.
+Rows re-read by the look-back window (one day before the bookmark) carry it too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import pytest
@@ -36,6 +36,8 @@ if t.TYPE_CHECKING:
 JOB = "looker-to-bigquery"
 ENV = "local-gcp"
 NEW = "content_owner"
+# The tap's default look-back window: rows that recent are re-read, with the new column.
+LOOKBACK = dt.timedelta(days=1)
 
 
 def owner(row: dict[str, t.Any]) -> str:
@@ -129,7 +131,7 @@ def _assert_rows(snap: Snapshot, expected: dict[int, dict[str, t.Any]]) -> None:
 def test_table_gains_the_column_older_rows_hold_null(drift: Drift) -> None:
     one_line(drift.fixed_output, "Added column(s)", NEW)
     snap = drift.after_fix
-    expected = _expected(snap, re_read_since=drift.first_bookmark)
+    expected = _expected(snap, re_read_since=drift.first_bookmark - LOOKBACK)
     _assert_rows(snap, expected)
     filled = [r for r in snap.rows if r[NEW] is not None]
     nulls = [r for r in snap.rows if r[NEW] is None]
@@ -139,7 +141,7 @@ def test_table_gains_the_column_older_rows_hold_null(drift: Drift) -> None:
 
 def test_upserts_keep_working_after_the_column_was_added(drift: Drift) -> None:
     snap = drift.after_more_changes
-    _assert_rows(snap, _expected(snap, re_read_since=drift.first_bookmark))
+    _assert_rows(snap, _expected(snap, re_read_since=drift.first_bookmark - LOOKBACK))
     assert len(snap.rows) == 3_250
     changed = [
         i

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -36,9 +37,11 @@ def test_bookmarks_live_in_gcs_and_drive_the_next_run(
     newest = max(r["last_accessed_time"] for r in sim.truth())
     assert bookmark == newest.replace(" ", "T") + "+00:00"
 
-    # The next run reads that bookmark from GCS: it asks Looker only for rows since then.
+    # The next run reads that bookmark from GCS: it asks Looker only for rows since then,
+    # minus the look-back window (lookback_minutes, default one day).
     sim.reset_stats()
     meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
     first_query = sim.stats()["queries"][0]["body"]
     since = first_query["filters"]["content_usage.last_accessed_time"]
-    assert since == "after " + newest.replace("-", "/")
+    window_start = dt.datetime.fromisoformat(newest) - dt.timedelta(days=1)
+    assert since == f"after {window_start:%Y/%m/%d %H:%M:%S}"

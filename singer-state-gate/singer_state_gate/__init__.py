@@ -38,11 +38,13 @@ import contextlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 __all__ = ["PROG", "gate", "holds_a_bookmark", "main"]
@@ -59,6 +61,10 @@ _EXCEPTION_LINE = re.compile(
 )
 # A one-line error of a well-behaved command: "some-program: error: message".
 _ERROR_LINE = re.compile(rb"^[A-Za-z0-9_.-]+: error: \S")
+
+
+# How long a failed target's gate keeps reading the tap's stream (see _drain_input).
+DRAIN_SECONDS = 60.0
 
 
 def _error(message: str) -> None:
@@ -180,6 +186,8 @@ def gate(
     target = name or Path(path).name
     withheld = f"{held} STATE message(s) withheld, the bookmark is not advanced"
     if returncode != 0:
+        if not received:
+            _drain_input(DRAIN_SECONDS)
         code = 128 - returncode if returncode < 0 else returncode
         how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited {returncode}"
         cause = f" ({last_error[0].decode(errors='replace')[:500]})" if last_error else ""
@@ -215,6 +223,22 @@ def gate(
             _error("cannot write the final STATE: stdout is closed")
             return 1
     return 0
+
+
+def _drain_input(seconds: float) -> None:
+    """Read and discard the rest of the tap's stream after the target failed.
+
+    Meltano keeps writing the tap's output to the loader; if the loader's stdin is closed it
+    prints BrokenPipeError tracebacks that bury the cause. Reading on (for ``seconds`` at
+    most) lets a short run end cleanly with the gate's line last; nothing read is used.
+    """
+    deadline = time.monotonic() + seconds
+    with contextlib.suppress(OSError, ValueError):
+        fd = sys.stdin.fileno()
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready or not os.read(fd, 1 << 16):
+                return
 
 
 def _signal_name(signum: int) -> str:
