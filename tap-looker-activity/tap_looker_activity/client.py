@@ -322,16 +322,13 @@ class LookerClient:
             transport,
             "4.0",
         )
-        self.calls: dict[str, int] = {"login": 0, "metadata": 0, "query": 0, "rest": 0}
         self._me: str | None = None
 
-    def _call(self, kind: str, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
+    def _call(self, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
         """Run one SDK call: retry transient failures, log in again once on a 401."""
         attempt, relogged = 0, False
         while True:
-            logged_in = self.sdk.auth.is_authenticated
             try:
-                self.calls[kind] += 1
                 result = fn()
             except LookerTransientError as exc:
                 attempt += 1
@@ -362,9 +359,6 @@ class LookerClient:
                 raise self._login_error() from None
             except serialize.DeserializeError:
                 raise self._not_looker_error() from None
-            finally:
-                if not logged_in and self.sdk.auth.is_authenticated:
-                    self.calls["login"] += 1
             return result
 
     def _login_error(self) -> LookerActivityError:
@@ -391,14 +385,13 @@ class LookerClient:
     def api_user_id(self) -> str:
         """The id of the Looker user the tap runs as (``GET /user``), once per run."""
         if self._me is None:
-            user = self._call("rest", lambda: self.sdk.me(fields="id"))
+            user = self._call(lambda: self.sdk.me(fields="id"))
             self._me = str(getattr(user, "id", "") or "")
         return self._me
 
     def get_explore(self, model: str, explore: str) -> list[dict[str, t.Any]]:
         """The dimensions of one explore: name, type, view (LookML metadata)."""
         result = self._call(
-            "metadata",
             lambda: self.sdk.lookml_model_explore(
                 model, explore, fields="name,fields(dimensions(name,type,view))"
             ),
@@ -414,7 +407,6 @@ class LookerClient:
         return t.cast(
             "list[dict[str, t.Any]]",
             self._call(
-                "query",
                 lambda: decode_rows(
                     self.sdk.run_inline_query("json", query, apply_formatting=False, cache=False),
                     f"Looker API POST {API_PATH}/queries/run/json",
@@ -436,7 +428,6 @@ class LookerClient:
         return t.cast(
             "list[dict[str, t.Any]]",
             self._call(
-                "rest",
                 lambda: decode_rows(
                     self.sdk.get(
                         path="/dashboards/search",

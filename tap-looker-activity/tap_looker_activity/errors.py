@@ -46,9 +46,9 @@ class LookerTransientError(LookerActivityError):
 
 
 def in_context(exc: LookerActivityError, where: str) -> LookerActivityError:
-    """The same kind of error (a permanent one), its message prefixed with where it happened."""
-    return (
-        LookerActivityError(f"{where}{exc}")
-        if isinstance(exc, LookerTransientError)
-        else type(exc)(f"{where}{exc}")
-    )
+    """The same kind of error, its message prefixed with where it happened.
+
+    A transient error that reaches this point has used up its retries: it becomes a plain one.
+    """
+    kind = LookerActivityError if isinstance(exc, LookerTransientError) else type(exc)
+    return kind(f"{where}{exc}")

@@ -355,12 +355,3 @@ class ExploreDefinition:
 
 def _compatible(bundled: str, generic: str) -> bool:
     return bundled == generic or (bundled == "integer" and generic == "number")
-
-
-def all_bundled_fields() -> Iterable[str]:
-    """Stems of every bundled field file (for tests and docs)."""
-    return sorted(
-        entry.name.removesuffix(".json")
-        for entry in resources.files("tap_looker_activity.explore_fields").iterdir()
-        if entry.name.endswith(".json")
-    )

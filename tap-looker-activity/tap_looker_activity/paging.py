@@ -125,7 +125,6 @@ class PageStats:
 
     queries: int = 0
     rows: int = 0
-    row_cap: int | None = None
 
 
 class KeysetPager:
@@ -229,8 +228,6 @@ class KeysetPager:
                 return
 
     def _report_cap(self, cap: int, full: int) -> int:
-        if self.stats.row_cap is None:
-            self.stats.row_cap = cap
         self._logger.warning(
             "Looker returned %d rows to a query with limit %d, and more rows followed: a row "
             "cap on the Looker instance or a proxy (or rows that arrived meanwhile). Paging on; "

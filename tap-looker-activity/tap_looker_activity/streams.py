@@ -31,7 +31,6 @@ from tap_looker_activity.explores import (
 )
 from tap_looker_activity.paging import KeysetPager, may_be_capped
 from tap_looker_activity.records import (
-    format_utc,
     parse_timestamp,
     row_converter,
     surrogate_key,
@@ -302,7 +301,7 @@ class ExploreStream(LookerStream):
         """Every row changed since the bookmark (minus the look-back), page by page."""
         definition = self.definition
         tz_name = self.settings.timezone_of(definition)
-        tz = _zone(tz_name)
+        tz = zoneinfo.ZoneInfo(tz_name)  # validated by the tap
         dims = self.selected_dimensions()
         by_name = {d.name: d for d in self.dimensions}
         for name in definition.key_fields:  # natural-key fields of a surrogate key
@@ -439,12 +438,3 @@ class DashboardStream(LookerStream):
                 if not rows or (len(rows) < limit and not may_be_capped(len(rows), limit)):
                     break
         self.log_summary(calls, rows_seen, None)
-
-
-def _zone(name: str) -> dt.tzinfo:
-    return zoneinfo.ZoneInfo(name)  # validated by the tap
-
-
-def format_bookmark(value: str) -> str:
-    """A bookmark in the one form the tap writes (RFC 3339, UTC)."""
-    return format_utc(parse_timestamp(value, dt.UTC))
