@@ -22,6 +22,11 @@ The gate sits between Meltano and the real target:
   target's exit code*: singer-sdk targets from 0.47 catch SIGTERM, drain and print STATE,
   then exit 0, and a signal that lands during a drain can leave that STATE ahead of what
   was committed (meltano/sdk issue 3775); the gate exits 128 + N;
+- a target that has not stopped ``SINGER_STATE_GATE_STOP_SECONDS`` (default 30) after a
+  forwarded signal is killed (SIGKILL): its output is discarded anyway, and singer-sdk
+  targets can deadlock in their own SIGTERM handler (it drains the sinks in worker threads
+  that log while the interrupted main thread holds the logging lock), which would otherwise
+  hang the run until the orchestrator kills everything;
 - a STATE that holds no bookmark at all (``{}``, ``{"bookmarks": {}}``) is never written:
   Meltano would store it as the complete state and erase the stored bookmarks (a tap
   stopped by SIGTERM prints its state as it was, possibly ``{}``; SDK targets echo it,
@@ -65,6 +70,9 @@ _ERROR_LINE = re.compile(rb"^[A-Za-z0-9_.-]+: error: \S")
 
 # How long a failed target's gate keeps reading the tap's stream (see _drain_input).
 DRAIN_SECONDS = 60.0
+# How long a target may take to stop after a forwarded signal before it is killed.
+STOP_SECONDS_ENV = "SINGER_STATE_GATE_STOP_SECONDS"
+DEFAULT_STOP_SECONDS = 30.0
 
 
 def _error(message: str) -> None:
@@ -125,6 +133,9 @@ def gate(
         path, command = resolved, [resolved, *args]
     if PASSTHROUGH_FLAGS.intersection(args):
         os.execv(command[0], command)  # noqa: S606 - the target, as the user configured it
+    stop_seconds = _stop_seconds()
+    if stop_seconds is None:
+        return 2
 
     try:
         child = subprocess.Popen(
@@ -140,6 +151,10 @@ def gate(
     received: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
+        if not received:
+            killer = threading.Timer(stop_seconds, _kill, args=(child,))
+            killer.daemon = True
+            killer.start()
         received.append(signum)
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
@@ -185,6 +200,12 @@ def gate(
 
     target = name or Path(path).name
     withheld = f"{held} STATE message(s) withheld, the bookmark is not advanced"
+    if returncode == -signal.SIGKILL and received:
+        _error(
+            f"target {target} did not stop within {stop_seconds:g} s after the gate forwarded "
+            f"{_signal_name(received[0])} and was killed; {withheld}"
+        )
+        return 128 + received[0]
     if returncode != 0:
         if not received:
             _drain_input(DRAIN_SECONDS)
@@ -223,6 +244,25 @@ def gate(
             _error("cannot write the final STATE: stdout is closed")
             return 1
     return 0
+
+
+def _stop_seconds() -> float | None:
+    raw = os.environ.get(STOP_SECONDS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STOP_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 86400:
+        _error(f"{STOP_SECONDS_ENV} must be a number of seconds between 0 and 86400, not {raw!r}")
+        return None
+    return seconds
+
+
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        child.kill()
 
 
 def _drain_input(seconds: float) -> None:
