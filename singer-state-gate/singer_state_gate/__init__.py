@@ -15,7 +15,9 @@ The gate sits between Meltano and the real target:
 - on a non-zero exit or a signal, nothing is written and the gate exits with the target's
   code (128 + N for signal N), so the stored bookmark stays where it was and the rerun
   repeats the lost work (the MERGE on the key makes the repeat idempotent); it ends with
-  one line that repeats the target's last exception line (the cause, not the traceback);
+  one line that repeats the target's last exception line (the cause, not the traceback),
+  and a reader left on the tap's pipe keeps Meltano from burying it (see
+  ``_discard_input_after_exit``);
 - SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the target; if the gate itself dies,
   the kernel sends the target SIGTERM (Linux ``PR_SET_PDEATHSIG``);
 - after any signal the gate received (and forwarded), nothing is written *whatever the
@@ -46,6 +48,7 @@ import re
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -68,8 +71,9 @@ _EXCEPTION_LINE = re.compile(
 _ERROR_LINE = re.compile(rb"^[A-Za-z0-9_.-]+: error: \S")
 
 
-# How long a failed target's gate keeps reading the tap's stream (see _drain_input).
-DRAIN_SECONDS = 60.0
+# How long the reader left behind by a failed target's gate may live (see
+# _discard_input_after_exit); it normally ends with the run.
+DISCARD_SECONDS = 3600.0
 # How long a target may take to stop after a forwarded signal before it is killed.
 STOP_SECONDS_ENV = "SINGER_STATE_GATE_STOP_SECONDS"
 DEFAULT_STOP_SECONDS = 30.0
@@ -208,7 +212,7 @@ def gate(
         return 128 + received[0]
     if returncode != 0:
         if not received:
-            _drain_input(DRAIN_SECONDS)
+            _discard_input_after_exit()
         code = 128 - returncode if returncode < 0 else returncode
         how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited {returncode}"
         cause = f" ({last_error[0].decode(errors='replace')[:500]})" if last_error else ""
@@ -265,20 +269,38 @@ def _kill(child: subprocess.Popen[bytes]) -> None:
         child.kill()
 
 
-def _drain_input(seconds: float) -> None:
-    """Read and discard the rest of the tap's stream after the target failed.
+def _discard_input_after_exit() -> None:
+    """Leave a reader on the tap's stream (a pipe) that outlives the gate.
 
-    Meltano keeps writing the tap's output to the loader; if the loader's stdin is closed it
-    prints BrokenPipeError tracebacks that bury the cause. Reading on (for ``seconds`` at
-    most) lets a short run end cleanly with the gate's line last; nothing read is used.
+    Meltano copies the tap's output into the loader's stdin. Once the gate has exited, Meltano
+    stops the tap, but a write already under way into a pipe nobody reads raises
+    BrokenPipeError and Meltano prints tracebacks after the gate's one-line cause
+    (meltano/meltano#7047). A forked reader keeps the pipe open and discards what arrives
+    until Meltano closes it (end of the run, or Meltano's death; at most DISCARD_SECONDS).
+    It holds nothing else, so Meltano still sees the gate's stdout and stderr end with it.
     """
-    deadline = time.monotonic() + seconds
-    with contextlib.suppress(OSError, ValueError):
-        fd = sys.stdin.fileno()
+    try:
+        if not stat.S_ISFIFO(os.fstat(0).st_mode):
+            return  # a terminal or a file: nobody writes into it
+        pid = os.fork()
+    except OSError:
+        return
+    if pid:
+        return
+    try:  # the reader: default signal handling, no descriptor but stdin
+        for signum in FORWARDED_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.closerange(3, 65536)
+        deadline = time.monotonic() + DISCARD_SECONDS
         while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready or not os.read(fd, 1 << 16):
-                return
+            ready, _, _ = select.select([0], [], [], left)
+            if not ready or not os.read(0, 1 << 16):
+                break
+    finally:
+        os._exit(0)
 
 
 def _signal_name(signum: int) -> str:
