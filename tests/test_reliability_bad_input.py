@@ -235,6 +235,80 @@ def test_meltano_non_integer_setting_is_refused_by_meltano(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("not json", "explores is not valid JSON (Expecting value: line 1 column 1"),
+        ('[{"name": "x",', "explores is not valid JSON (Expecting property name"),
+        ('{"name": "x"}', "invalid config: explores: {'name': 'x'} is not of type 'array'"),
+        ('[{"name": "x"}]', "invalid config: explores: 'explore' is a required property"),
+    ],
+    ids=["not-json", "truncated", "object", "incomplete"],
+)
+def test_meltano_explores_env_var_that_is_not_a_list_of_explores(
+    project: IsolatedMeltano, sim: LookerSimulator, tmp_path: Path, value: str, needle: str
+) -> None:
+    """TAP_LOOKER_ACTIVITY_EXPLORES is a `kind: string` setting: Meltano hands the text to
+    the tap, which parses it (a `kind: array` setting failed inside Meltano, a traceback)."""
+    env = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_EXPLORES": value,
+        "TARGET_JSONL_DESTINATION_PATH": str(tmp_path),
+    }
+    proc = project.run(
+        "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env, check=False,
+        timeout=300,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-4000:]
+    one_line(output, PREFIX + needle)
+    assert "Traceback" not in output, output[-4000:]
+    assert project.stored_state() is None
+
+
+def test_meltano_explores_env_var_as_json_text_adds_a_stream(
+    project: IsolatedMeltano, tmp_path: Path
+) -> None:
+    explores = [
+        {
+            "name": "my_history",
+            "model": "system__activity",
+            "explore": "history",
+            "fields": ["id", "created_time"],
+            "primary_keys": ["id"],
+            "replication_key": "created_time",
+        }
+    ]
+    with LookerSimulator(
+        rows=100, seed=802, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        explores={"history": 50},
+    ) as sim:  # fmt: skip
+        proc = _run_with_explores(project, sim, tmp_path, explores)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    rows = [json.loads(line) for line in (tmp_path / "my_history.jsonl").read_text().splitlines()]
+    assert rows, "the configured stream was not extracted"
+    assert {tuple(row) for row in rows} == {("id", "created_time")}
+
+
+def _run_with_explores(
+    project: IsolatedMeltano, sim: LookerSimulator, out: Path, explores: list[dict[str, t.Any]]
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_EXPLORES": json.dumps(explores),
+        "TARGET_JSONL_DESTINATION_PATH": str(out),
+        "TAP_LOOKER_ACTIVITY__SELECT": json.dumps(["my_history.*"]),
+    }
+    return project.run(
+        "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env, check=False,
+        timeout=300,
+    )  # fmt: skip
+
+
 def test_meltano_unwritable_duckdb_path(
     project: IsolatedMeltano, sim: LookerSimulator, tmp_path: Path
 ) -> None:

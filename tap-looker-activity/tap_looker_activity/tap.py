@@ -14,6 +14,7 @@ import typing as t
 import zoneinfo
 from functools import cached_property
 
+from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -55,6 +56,59 @@ if t.TYPE_CHECKING:
 
     import click
     from singer_sdk.streams import Stream
+
+# One item of the `explores` setting.
+EXPLORE_SETTING = th.ObjectType(
+    th.Property(
+        "name",
+        th.StringType,
+        required=True,
+        description="Stream (and table) name: letters, digits, underscores.",
+    ),
+    th.Property("model", th.StringType(min_length=1), required=True, description="Model."),
+    th.Property(
+        "explore",
+        th.StringType(min_length=1),
+        required=True,
+        description="Explore name.",
+    ),
+    th.Property(
+        "view",
+        th.StringType(min_length=1),
+        description="The explore's base view, if not named like the explore.",
+    ),
+    th.Property(
+        "fields",
+        th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
+        description=(
+            'Dimensions to extract; omitted or "*": every dimension of the '
+            "base view. Fields of joined views: view.field (-> view_field)."
+        ),
+    ),
+    th.Property(
+        "primary_keys",
+        th.ArrayType(th.StringType(min_length=1)),
+        description="Unique key field(s) of a row.",
+    ),
+    th.Property(
+        "replication_key",
+        th.StringType(min_length=1),
+        description=(
+            "A whole-second time field (a _time timeframe) that moves forward "
+            "when a row is added or changed; omitted: read whole every run."
+        ),
+    ),
+    th.Property(
+        "surrogate_key_fields",
+        th.ArrayType(th.StringType(min_length=1)),
+        description=(
+            "For rows without a unique id: the fields _sdc_surrogate_key "
+            "(sha256 of their canonical JSON) is computed from."
+        ),
+    ),
+    additional_properties=False,
+)
+EXPLORE_SETTING_LIST = {"type": ["array", "string"], "items": EXPLORE_SETTING.type_dict}
 
 STREAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 BUILT_IN_STREAMS = frozenset({d.name for d in SYSTEM_ACTIVITY_STREAMS} | {"dashboard"})
@@ -197,60 +251,10 @@ class TapLookerActivity(Tap):
         ),
         th.Property(
             "explores",
-            th.ArrayType(
-                th.ObjectType(
-                    th.Property(
-                        "name",
-                        th.StringType,
-                        required=True,
-                        description="Stream (and table) name: letters, digits, underscores.",
-                    ),
-                    th.Property(
-                        "model", th.StringType(min_length=1), required=True, description="Model."
-                    ),
-                    th.Property(
-                        "explore",
-                        th.StringType(min_length=1),
-                        required=True,
-                        description="Explore name.",
-                    ),
-                    th.Property(
-                        "view",
-                        th.StringType(min_length=1),
-                        description="The explore's base view, if not named like the explore.",
-                    ),
-                    th.Property(
-                        "fields",
-                        th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
-                        description=(
-                            'Dimensions to extract; omitted or "*": every dimension of the '
-                            "base view. Fields of joined views: view.field (-> view_field)."
-                        ),
-                    ),
-                    th.Property(
-                        "primary_keys",
-                        th.ArrayType(th.StringType(min_length=1)),
-                        description="Unique key field(s) of a row.",
-                    ),
-                    th.Property(
-                        "replication_key",
-                        th.StringType(min_length=1),
-                        description=(
-                            "A whole-second time field (a _time timeframe) that moves forward "
-                            "when a row is added or changed; omitted: read whole every run."
-                        ),
-                    ),
-                    th.Property(
-                        "surrogate_key_fields",
-                        th.ArrayType(th.StringType(min_length=1)),
-                        description=(
-                            "For rows without a unique id: the fields _sdc_surrogate_key "
-                            "(sha256 of their canonical JSON) is computed from."
-                        ),
-                    ),
-                    additional_properties=False,
-                )
-            ),
+            # A list, or that list as a JSON string: Meltano reads TAP_LOOKER_ACTIVITY_EXPLORES
+            # as a `kind: string` setting so that JSON it cannot parse reaches the tap, which
+            # refuses it in one line (a `kind: array` setting fails inside Meltano).
+            th.CustomType(EXPLORE_SETTING_LIST),
             title="More explores",
             description=(
                 "Any explore of any model as one more stream, without code: name, model, "
@@ -314,7 +318,7 @@ class TapLookerActivity(Tap):
         """The ``explores`` setting: one definition per item, names unique."""
         taken = {name.lower() for name in BUILT_IN_STREAMS}
         definitions = []
-        for index, entry in enumerate(self.config.get("explores") or []):
+        for index, entry in enumerate(self._explores_setting()):
             where = f"explores[{index}] ({entry['name']})"
             if not re.match(STREAM_NAME_PATTERN, entry["name"]):
                 msg = f"{where}: name must be letters, digits and underscores (a table name)"
@@ -333,6 +337,22 @@ class TapLookerActivity(Tap):
             taken.add(definition.name.lower())
             definitions.append(definition)
         return definitions
+
+    def _explores_setting(self) -> list[dict[str, t.Any]]:
+        """The ``explores`` list; given as a JSON string (Meltano), parsed and validated."""
+        value = self.config.get("explores") or []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else []
+            except ValueError as exc:
+                msg = f"explores is not valid JSON ({exc}); expected a list of explores"
+                raise LookerConfigError(msg) from None
+            schema = {**EXPLORE_SETTING_LIST, "type": "array"}
+            errors = [e.message for e in Draft7Validator(schema).iter_errors(value)]
+            if errors:
+                msg = f"invalid config: explores: {'; '.join(sorted(errors))}"
+                raise LookerConfigError(msg)
+        return t.cast("list[dict[str, t.Any]]", value)
 
     @cached_property
     def looker(self) -> LookerClient:
@@ -534,7 +554,8 @@ class TapLookerActivity(Tap):
     ) -> None:
         """Check the catalog and state files before singer-sdk parses them."""
         if catalog is not None:
-            parsed = _parse_json_object(catalog.read(), catalog.name, "catalog")
+            with catalog:  # click opened it; replaced by the checked copy below
+                parsed = _parse_json_object(catalog.read(), catalog.name, "catalog")
             if not isinstance(parsed.get("streams"), list) or not all(
                 isinstance(s, dict) for s in parsed["streams"]
             ):
@@ -542,7 +563,8 @@ class TapLookerActivity(Tap):
                 raise LookerConfigError(msg)
             catalog = io.StringIO(json.dumps(parsed))
         if state is not None:
-            text = state.read()
+            with state:
+                text = state.read()
             if not text.strip():
                 text = "{}"  # an empty state file: no bookmarks yet
             state = io.StringIO(json.dumps(_parse_json_object(text, state.name, "state")))
