@@ -237,3 +237,61 @@ class KeysetPager:
             cap,
         )
         return min(cap, full)
+
+
+# How often a REST search pass is read again after rows moved under it, before giving up.
+OFFSET_PASSES = 4
+
+
+def offset_pages(  # noqa: PLR0913 - each argument is one independent input, as in KeysetPager
+    fetch: Callable[[int, int], list[Row]],
+    key: Callable[[Row], str],
+    *,
+    page_size: int,
+    what: str,
+    logger: logging.Logger,
+    stats: PageStats,
+) -> Iterator[list[Row]]:
+    """Every row of an id-sorted REST search read by ``offset``, each key once.
+
+    ``fetch(offset, limit)`` returns one page (counted in ``stats``). Offsets count rows, so a
+    row deleted or restored between two pages shifts the rest by one: a row would be skipped
+    (or read twice) without a trace. Each page after the first therefore starts one row
+    early; if that row is not the last one read, the result moved and the pass is read again
+    from the start (rows already yielded are not yielded twice). A server that ignores
+    ``offset`` never matches and fails after OFFSET_PASSES passes instead of looping. No
+    extra call when nothing moves.
+    """
+    seen: set[str] = set()
+    for attempt in range(1, OFFSET_PASSES + 1):
+        offset, last = 0, None
+        while True:
+            limit = page_size if last is None else page_size + 1
+            page = fetch(offset if last is None else offset - 1, limit)
+            stats.queries += 1
+            keys = [key(row) for row in page]
+            if last is not None:
+                if not keys or keys[0] != last:
+                    if attempt == OFFSET_PASSES:
+                        break
+                    logger.warning(
+                        "%s: rows moved between two pages (changed during the read); "
+                        "reading the list again (pass %d of %d)",
+                        what, attempt + 1, OFFSET_PASSES,
+                    )  # fmt: skip
+                    break
+                page, keys = page[1:], keys[1:]
+            fresh = [row for row, k in zip(page, keys, strict=True) if k not in seen]
+            seen.update(keys)
+            stats.rows += len(fresh)
+            yield fresh
+            offset += len(page)
+            returned = len(page) + (last is not None)
+            if not page or (returned < limit and not may_be_capped(returned, limit)):
+                return
+            last = keys[-1]
+    msg = (
+        f"{what}: the result kept moving between pages in {OFFSET_PASSES} passes (does the "
+        "server ignore offset?); run again"
+    )
+    raise LookerResponseError(msg)

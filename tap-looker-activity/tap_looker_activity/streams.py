@@ -13,6 +13,7 @@ on dashboard layout components, so a dashboard without tiles has no row there.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing as t
 import zoneinfo
 from dataclasses import dataclass, replace
@@ -22,14 +23,19 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
-from tap_looker_activity.errors import LookerActivityError, LookerConfigError, in_context
+from tap_looker_activity.errors import (
+    LookerActivityError,
+    LookerConfigError,
+    LookerResponseError,
+    in_context,
+)
 from tap_looker_activity.explores import (
     SURROGATE_KEY,
     Dimension,
     ExploreDefinition,
     schema_for,
 )
-from tap_looker_activity.paging import KeysetPager, may_be_capped
+from tap_looker_activity.paging import KeysetPager, PageStats, offset_pages
 from tap_looker_activity.records import (
     parse_timestamp,
     row_converter,
@@ -418,23 +424,34 @@ class DashboardStream(LookerStream):
         dims = self.selected_dimensions()
         convert = row_converter(dims, dt.UTC, where="stream dashboard (REST search): ")
         fields = [d.looker_name for d in dims]
-        limit = self.settings.page_size
-        calls = rows_seen = 0
+        stats = PageStats()
         for deleted in (False, True):
-            offset = 0
+            pages = offset_pages(
+                functools.partial(self._search_page, fields, deleted=deleted),
+                _dashboard_id,
+                page_size=self.settings.page_size,
+                what=f"search_dashboards(deleted={str(deleted).lower()})",
+                logger=self.logger,
+                stats=stats,
+            )
             while True:
-                calls += 1
                 try:
-                    rows = self._looker().search_dashboards(
-                        fields, deleted=deleted, limit=limit, offset=offset
-                    )
+                    rows = next(pages, None)
                 except LookerActivityError as exc:
                     raise in_context(exc, "stream dashboard: ") from None
-                records = [convert(row) for row in rows]
-                rows_seen += len(records)
-                yield from records
-                offset += len(rows)
-                # A short page ends the pass unless it is large enough to be a server cap.
-                if not rows or (len(rows) < limit and not may_be_capped(len(rows), limit)):
+                if rows is None:
                     break
-        self.log_summary(calls, rows_seen, None)
+                yield from (convert(row) for row in rows)
+        self.log_summary(stats.queries, stats.rows, None)
+
+    def _search_page(
+        self, fields: list[str], offset: int, limit: int, *, deleted: bool
+    ) -> list[dict[str, t.Any]]:
+        return self._looker().search_dashboards(fields, deleted=deleted, limit=limit, offset=offset)
+
+
+def _dashboard_id(row: dict[str, t.Any]) -> str:
+    if row.get("id") in (None, ""):
+        msg = f"Looker sent a dashboard without id: {str(row)[:200]}"
+        raise LookerResponseError(msg)
+    return str(row["id"])

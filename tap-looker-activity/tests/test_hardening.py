@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import typing as t
+import urllib.parse
 
 import pytest
 
@@ -183,6 +184,9 @@ class FakeLooker(http.server.ThreadingHTTPServer):
     error_body: bytes = b""
     error_status = 0
     trickle_seconds = 0.0
+    # GET /dashboards/search: the page for these query parameters; each call is recorded.
+    dashboards: t.Callable[[dict[str, str]], object] | None = None
+    dashboard_calls: list[dict[str, str]]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -215,6 +219,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, json.dumps(self.server.rows).encode())
 
     def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path.endswith("/dashboards/search") and self.server.dashboards:
+            params = dict(urllib.parse.parse_qsl(url.query))
+            self.server.dashboard_calls.append(params)
+            self._send(200, json.dumps(self.server.dashboards(params)).encode())
+            return
         explore = {"name": "content_usage", "fields": {"dimensions": DIMENSIONS}}
         self._send(200, json.dumps(explore).encode())
 
@@ -225,6 +235,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_looker() -> t.Iterator[FakeLooker]:
     server = FakeLooker(("127.0.0.1", 0), _Handler)
+    server.dashboard_calls = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield server
@@ -286,6 +297,104 @@ def test_values_a_server_should_not_send(fake_looker, rows: object, fragments: l
     fake_looker.rows = rows
     run = run_tap(fake_config(fake_looker), check=False)
     assert_one_line_error(run, *fragments)
+
+
+# --- the dashboard stream: REST search paged by offset -----------------------------------------
+
+
+class Dashboards:
+    """An id-sorted dashboard list that honours limit/offset and can change between calls."""
+
+    def __init__(self, live: int, deleted: int = 0) -> None:
+        self.rows = {
+            False: [_dashboard(i) for i in range(1, live + 1)],
+            True: [_dashboard(i, deleted=True) for i in range(101, 101 + deleted)],
+        }
+        self.before_call: t.Callable[[int], None] = lambda _call: None
+        self.calls = 0
+
+    def __call__(self, params: dict[str, str]) -> object:
+        self.before_call(self.calls)
+        self.calls += 1
+        rows = self.rows[params["deleted"] == "true"]
+        offset, limit = int(params["offset"]), int(params["limit"])
+        return rows[offset : offset + limit]
+
+    def delete(self, dashboard_id: int) -> None:
+        row = next(r for r in self.rows[False] if r["id"] == str(dashboard_id))
+        self.rows[False].remove(row)
+        self.rows[True] = sorted([*self.rows[True], row | {"deleted": True}], key=_by_id)
+
+
+def _dashboard(i: int, *, deleted: bool = False) -> dict[str, t.Any]:
+    return {"id": str(i), "title": f"Dashboard {i}", "deleted": deleted}
+
+
+def _by_id(row: dict[str, t.Any]) -> int:
+    return int(row["id"])
+
+
+def _dashboards_only(server: FakeLooker, **overrides: t.Any) -> TapRun:
+    config = fake_config(server, **overrides)
+    catalog = json.loads(run_tap(config, args=("--discover",)).stdout)
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if not md["breadcrumb"]:
+                md["metadata"]["selected"] = entry["tap_stream_id"] == "dashboard"
+    return run_tap(config, catalog=catalog, check=False)
+
+
+def _ids(run: TapRun) -> list[str]:
+    return [r["id"] for r in run.records["dashboard"]]
+
+
+def test_dashboard_pages_cost_no_extra_call_when_nothing_moves(fake_looker) -> None:
+    fake_looker.dashboards = Dashboards(live=5, deleted=2)
+    run = _dashboards_only(fake_looker, page_size=2)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _ids(run) == ["1", "2", "3", "4", "5", "101", "102"]
+    # deleted=false: [1,2], then one row of overlap: [2,3,4], [4,5]; deleted=true: [101,102],
+    # [102] (a full page is confirmed): as many calls as plain offset paging would make.
+    calls = [(c["deleted"], c["offset"], c["limit"]) for c in fake_looker.dashboard_calls]
+    assert calls == [
+        ("false", "0", "2"), ("false", "1", "3"), ("false", "3", "3"),
+        ("true", "0", "2"), ("true", "1", "3"),
+    ]  # fmt: skip
+    assert "moved between two pages" not in run.stderr
+
+
+@pytest.mark.parametrize("moment", [1, 2], ids=["after-page-1", "after-page-2"])
+def test_a_dashboard_deleted_between_pages_loses_no_other_dashboard(
+    fake_looker, moment: int
+) -> None:
+    dashboards = Dashboards(live=7)
+    dashboards.before_call = lambda call: dashboards.delete(2) if call == moment else None
+    fake_looker.dashboards = dashboards
+    run = _dashboards_only(fake_looker, page_size=2)
+    assert run.returncode == 0, run.stderr[-2000:]
+    records = {r["id"]: r for r in run.records["dashboard"]}
+    # Plain offset paging skips dashboard 3 or 5 here: every row behind 2 moved up by one.
+    assert sorted(records, key=int) == ["1", "2", "3", "4", "5", "6", "7"]
+    assert records["2"]["deleted"] is True  # the later read wins
+    assert len(_ids(run)) == 8  # 2 once as live, once as deleted; every other id once
+    assert "rows moved between two pages" in run.stderr
+
+
+def test_a_server_ignoring_offset_fails_in_one_line_instead_of_looping(fake_looker) -> None:
+    rows = [_dashboard(i) for i in range(1, 6)]
+    fake_looker.dashboards = lambda params: rows[: int(params["limit"])]
+    run = _dashboards_only(fake_looker, page_size=2)
+    assert_one_line_error(run, "stream dashboard", "kept moving between pages", "offset")
+    assert len(fake_looker.dashboard_calls) == 8  # 4 passes of 2 calls, then the error
+
+
+@pytest.mark.parametrize("bad", [None, ""], ids=["null", "empty"])
+def test_a_dashboard_without_id_fails_in_one_line(fake_looker, bad: object) -> None:
+    rows = [_dashboard(1), _dashboard(2) | {"id": bad}, _dashboard(3)]
+    fake_looker.dashboards = lambda params: rows if params["offset"] == "0" else []
+    run = _dashboards_only(fake_looker)
+    assert_one_line_error(run, "stream dashboard", "dashboard without id")
+    assert run.records.get("dashboard", []) == []  # nothing of a page with a bad row
 
 
 def test_numbers_sent_as_numeric_strings_are_numbers(fake_looker) -> None:
