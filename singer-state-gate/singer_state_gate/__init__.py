@@ -73,7 +73,7 @@ _ERROR_LINE = re.compile(rb"^[A-Za-z0-9_.-]+: error: \S")
 
 # How long the reader left behind by a failed target's gate may live (see
 # _discard_input_after_exit); it normally ends with the run.
-DISCARD_SECONDS = 3600.0
+DISCARD_SECONDS = 300.0
 # How long a target may take to stop after a forwarded signal before it is killed.
 STOP_SECONDS_ENV = "SINGER_STATE_GATE_STOP_SECONDS"
 DEFAULT_STOP_SECONDS = 30.0
