@@ -24,20 +24,17 @@ if t.TYPE_CHECKING:
 GATE = TARGET_VENV / "bin" / "singer-state-gate"
 
 FAKE_TARGET = f"""#!{sys.executable}
-# A Singer target double: counts RECORD lines from stdin, prints a STATE after each STATE
-# it reads, writes some noise, then does what FAKE_MODE says.
+# A Singer target double: echoes the value of each STATE it reads from stdin, writes some
+# noise, then does what FAKE_MODE says.
 import json, os, signal, sys, time
 
 mode = os.environ.get("FAKE_MODE", "ok")
 marker = os.environ.get("FAKE_MARKER")
 signal.signal(signal.SIGTERM, lambda *_: (open(marker, "w").write("TERM"), sys.exit(143)))
-records = 0
 for line in sys.stdin:
     msg = json.loads(line)
-    if msg["type"] == "RECORD":
-        records += 1
-    elif msg["type"] == "STATE":
-        print(json.dumps({{"records": records, **msg["value"]}}), flush=True)
+    if msg["type"] == "STATE":
+        print(json.dumps(msg["value"]), flush=True)
 print("not a state line", flush=True)
 print("target log line", file=sys.stderr, flush=True)
 if mode == "fail":
@@ -48,11 +45,15 @@ if mode == "wait":
 """
 
 
+def _state(i: int) -> dict[str, t.Any]:
+    return {"bookmarks": {"s": {"replication_key": "id", "replication_key_value": i}}}
+
+
 def _messages(states: int = 2) -> str:
     lines = []
     for i in range(states):
         lines.append({"type": "RECORD", "stream": "s", "record": {"id": i}})
-        lines.append({"type": "STATE", "value": {"n": i}})
+        lines.append({"type": "STATE", "value": _state(i)})
     return "".join(json.dumps(m) + "\n" for m in lines)
 
 
@@ -79,8 +80,10 @@ def test_exit_0_forwards_only_the_last_state(fake_target: Path, tmp_path: Path) 
     proc = _gate(fake_target, "ok", tmp_path / "m")
     out, err = proc.communicate(_messages(3), timeout=30)
     assert proc.returncode == 0, err
-    assert out.splitlines() == [json.dumps({"records": 3, "n": 2})]
-    assert "not a state line" in err, "non-STATE stdout goes to stderr, not to Meltano"
+    assert out.splitlines() == [json.dumps(_state(2))]
+    assert "singer-state-gate: not a Singer STATE, not forwarded: not a state line" in err, (
+        "non-STATE stdout goes to stderr, not to Meltano"
+    )
     assert "target log line" in err
     assert "singer-state-gate: error" not in err
 

@@ -10,8 +10,20 @@ The gate sits between Meltano and the real target:
 
 - stdin is inherited: the target reads the tap's stream directly, nothing is copied;
 - stderr is passed through line by line: the target's logs are untouched;
-- every JSON line the target writes on stdout (a STATE) is held back; only the last one is
-  written, once, after the target exited 0 (i.e. after its final load and MERGE succeeded);
+- every Singer STATE the target writes on stdout is held back; only the last one is written,
+  once, after the target exited 0 (i.e. after its final load and MERGE succeeded);
+- a stdout line is a STATE only if it is a JSON object whose top-level keys are Singer state
+  keys (``bookmarks``, ``currently_syncing``) and whose ``bookmarks`` is an object, or ``{}``
+  (the state a singer-sdk tap starts with). Targets print the state *value* they received
+  (singer-sdk ``Target._write_state_message``, singer-python targets' ``emit_state``), and
+  singer-sdk taps keep everything under ``bookmarks``. Meltano stores any other non-empty JSON
+  line (a log object, a summary) as the complete state and the next run reloads everything,
+  so such lines are never forwarded: they go to stderr with a note, like any other stdout
+  line that is not a STATE (see ``STATE_KEYS``);
+- stdout is read to its end, but for at most ``SINGER_STATE_GATE_EXIT_GRACE_SECONDS``
+  (default 5) after the target exited: a process the target left running can hold the pipe
+  open for good, and everything the target itself printed is in the pipe when it exits, so
+  the bounded wait loses none of it (stderr gets the same bound);
 - on a non-zero exit or a signal, nothing is written and the gate exits with the target's
   code (128 + N for signal N), so the stored bookmark stays where it was and the rerun
   repeats the lost work (the MERGE on the key makes the repeat idempotent); it ends with
@@ -29,7 +41,8 @@ The gate sits between Meltano and the real target:
   targets can deadlock in their own SIGTERM handler (it drains the sinks in worker threads
   that log while the interrupted main thread holds the logging lock), which would otherwise
   hang the run until the orchestrator kills everything;
-- a STATE that holds no bookmark at all (``{}``, ``{"bookmarks": {}}``) is never written:
+- a STATE whose ``bookmarks`` hold no bookmark at all (``{}``, ``{"bookmarks": {}}``, also
+  with a ``currently_syncing``) is never written:
   Meltano would store it as the complete state and erase the stored bookmarks (a tap
   stopped by SIGTERM prints its state as it was, possibly ``{}``; SDK targets echo it,
   meltano/sdk issue 3000). If it comes after a STATE that did hold bookmarks, the run went
@@ -43,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import select
@@ -53,6 +67,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["PROG", "gate", "holds_a_bookmark", "main"]
@@ -77,10 +92,27 @@ DISCARD_SECONDS = 300.0
 # How long a target may take to stop after a forwarded signal before it is killed.
 STOP_SECONDS_ENV = "SINGER_STATE_GATE_STOP_SECONDS"
 DEFAULT_STOP_SECONDS = 30.0
+# How long the gate reads the target's stdout after the target exited (see _TargetStdout).
+EXIT_GRACE_SECONDS_ENV = "SINGER_STATE_GATE_EXIT_GRACE_SECONDS"
+DEFAULT_EXIT_GRACE_SECONDS = 5.0
+# While the target runs and its stdout is quiet, how often the gate checks that it still runs.
+_EXIT_POLL_SECONDS = 0.2
+
+# The top-level keys of a Singer state. singer-sdk taps keep their whole state under
+# "bookmarks" (singer_sdk.helpers._state.write_stream_state; Tap.load_state reads nothing
+# else); singer-python taps also set "currently_syncing" (singer.bookmarks). Meltano stores
+# the target's stdout line verbatim as the state (BookmarkWriter), so a JSON object with any
+# other key (a log object, a summary, Meltano's own {"singer_state": ...} wrapping) is not one.
+STATE_KEYS = frozenset({"bookmarks", "currently_syncing"})
+_NOT_A_STATE = f"{PROG}: not a Singer STATE, not forwarded: ".encode()
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    _note(f"error: {message}")
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"{PROG}: {message}\n")
     sys.stderr.flush()
 
 
@@ -103,12 +135,16 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 def _parse_state(line: bytes) -> dict[str, object] | None:
-    """The STATE value of a target's stdout line (a JSON object), else None."""
+    """The Singer state a target's stdout line holds, else None (see ``STATE_KEYS``)."""
     try:
         value = json.loads(line)
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict) or not STATE_KEYS.issuperset(value):
+        return None
+    if value and not isinstance(value.get("bookmarks"), dict):
+        return None  # e.g. {"currently_syncing": "s"} alone, or "bookmarks" that is no object
+    return value
 
 
 def holds_a_bookmark(value: object) -> bool:
@@ -118,6 +154,87 @@ def holds_a_bookmark(value: object) -> bool:
     if isinstance(value, list):
         return any(holds_a_bookmark(v) for v in value)
     return value is not None
+
+
+class _HeldStates:
+    """The STATE messages the target printed: how many, the last one, what they held."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: bytes | None = None
+        self.last_empty = False  # the last STATE holds no bookmark
+        self.bookmarked = False  # some STATE of this run held a bookmark
+
+    def take(self, raw: bytes) -> None:
+        """Hold the stdout line ``raw`` if it is a STATE, else pass it to stderr with a note."""
+        line = raw.strip()
+        if not line:
+            return
+        state = _parse_state(line)
+        if state is None:  # it must not reach the bookmark writer, but it must not be lost
+            sys.stderr.buffer.write(_NOT_A_STATE + raw.rstrip(b"\r\n") + b"\n")
+            sys.stderr.flush()
+            return
+        self.count += 1
+        self.last = line
+        # Only "bookmarks" counts: {"bookmarks": {}, "currently_syncing": "s"} erases them too.
+        self.last_empty = not holds_a_bookmark(state.get("bookmarks"))
+        self.bookmarked = self.bookmarked or not self.last_empty
+
+
+class _TargetStdout:
+    """The target's stdout, line by line, until EOF or ``grace`` seconds after the target exited.
+
+    A process the target left running (``sleep 600 &`` in a wrapper script) holds the pipe
+    open after the target exited, possibly for good. Everything the target itself wrote is in
+    the pipe by the time it exits (a write into a full pipe waits for the gate to read), so
+    reading what is there, and whatever comes within the grace period, loses none of it.
+    """
+
+    def __init__(self, child: subprocess.Popen[bytes], grace: float) -> None:
+        assert child.stdout is not None
+        self._child = child
+        self._stream = child.stdout
+        self._grace = grace
+        self._closes_at: float | None = None  # the end of the grace period (monotonic)
+
+    def grace_left(self) -> float:
+        """Seconds left of the grace period, which starts once the target is seen to exit."""
+        if self._closes_at is None:
+            if self._child.poll() is None:
+                return math.inf
+            self._closes_at = time.monotonic() + self._grace
+        return self._closes_at - time.monotonic()
+
+    def lines(self) -> Iterator[bytes]:
+        """Each line without its newline (the last one may have none); then close the pipe."""
+        parts: list[bytes] = []  # the line being read, chunk by chunk
+        try:
+            while chunk := self._read():
+                if b"\n" not in chunk:
+                    parts.append(chunk)
+                    continue
+                *complete, rest = b"".join([*parts, chunk]).split(b"\n")
+                parts = [rest]
+                yield from complete
+            if tail := b"".join(parts):
+                yield tail
+        finally:
+            self._stream.close()
+
+    def _read(self) -> bytes:
+        """The next chunk of stdout; b"" at EOF or once the grace period is over."""
+        # Unbuffered reads on the descriptor: select() cannot see what a reader buffered.
+        fd = self._stream.fileno()
+        while (wait := min(_EXIT_POLL_SECONDS, self.grace_left())) > 0:
+            ready, _, _ = select.select([fd], [], [], wait)
+            if ready:
+                return os.read(fd, 1 << 16)
+        _note(
+            f"the target exited, but its stdout was still open {self._grace:g} s later (held by "
+            "a process it left running?); stopped reading it"
+        )
+        return b""
 
 
 def gate(
@@ -137,8 +254,9 @@ def gate(
         path, command = resolved, [resolved, *args]
     if PASSTHROUGH_FLAGS.intersection(args):
         os.execv(command[0], command)  # noqa: S606 - the target, as the user configured it
-    stop_seconds = _stop_seconds()
-    if stop_seconds is None:
+    stop_seconds = _env_seconds(STOP_SECONDS_ENV, DEFAULT_STOP_SECONDS)
+    exit_grace = _env_seconds(EXIT_GRACE_SECONDS_ENV, DEFAULT_EXIT_GRACE_SECONDS)
+    if stop_seconds is None or exit_grace is None:
         return 2
 
     try:
@@ -180,30 +298,16 @@ def gate(
     stderr_thread = threading.Thread(target=pass_stderr, daemon=True)
     stderr_thread.start()
 
-    last_state: bytes | None = None
-    last_state_empty = False
-    bookmarked = False  # some STATE of this run held a bookmark
-    held = 0
-    assert child.stdout is not None
-    for raw in child.stdout:
-        line = raw.strip()
-        if not line:
-            continue
-        value = _parse_state(line)
-        if value is not None:
-            last_state = line
-            last_state_empty = not holds_a_bookmark(value)
-            bookmarked = bookmarked or not last_state_empty
-            held += 1
-        else:  # not a STATE: do not let it reach the bookmark writer, but do not lose it
-            sys.stderr.buffer.write(raw if raw.endswith(b"\n") else raw + b"\n")
-            sys.stderr.flush()
-    child.stdout.close()
+    held = _HeldStates()
+    stdout = _TargetStdout(child, exit_grace)
+    for line in stdout.lines():
+        held.take(line)
     returncode = child.wait()
-    stderr_thread.join(timeout=10)
+    # The target's last exception line may still be on its way; stderr can be held open too.
+    stderr_thread.join(timeout=max(0.0, stdout.grace_left()))
 
     target = name or Path(path).name
-    withheld = f"{held} STATE message(s) withheld, the bookmark is not advanced"
+    withheld = f"{held.count} STATE message(s) withheld, the bookmark is not advanced"
     if returncode == -signal.SIGKILL and received:
         _error(
             f"target {target} did not stop within {stop_seconds:g} s after the gate forwarded "
@@ -227,22 +331,21 @@ def gate(
             f"to it: its STATE cannot be trusted; {withheld}"
         )
         return 128 + received[0]
-    if last_state is not None and last_state_empty:
-        if bookmarked:
+    if held.last is not None and held.last_empty:
+        if held.bookmarked:
             _error(
                 f"target {target}'s last STATE holds no bookmark after STATE messages that "
                 f"did (was the tap stopped?); {withheld}"
             )
             return 1
-        sys.stderr.write(
-            f"{PROG}: the target's STATE holds no bookmark; not written (it would erase "
-            "the stored bookmarks)\n"
+        _note(
+            "the target's STATE holds no bookmark; not written (it would erase the stored "
+            "bookmarks)"
         )
-        sys.stderr.flush()
         return 0
-    if last_state is not None:
+    if held.last is not None:
         try:
-            sys.stdout.buffer.write(last_state + b"\n")
+            sys.stdout.buffer.write(held.last + b"\n")
             sys.stdout.flush()
         except BrokenPipeError:
             _error("cannot write the final STATE: stdout is closed")
@@ -250,16 +353,17 @@ def gate(
     return 0
 
 
-def _stop_seconds() -> float | None:
-    raw = os.environ.get(STOP_SECONDS_ENV, "").strip()
+def _env_seconds(name: str, default: float) -> float | None:
+    """The seconds the environment variable ``name`` sets, ``default`` if unset; None if bad."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_STOP_SECONDS
+        return default
     try:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
     if not 0 < seconds < 86400:
-        _error(f"{STOP_SECONDS_ENV} must be a number of seconds between 0 and 86400, not {raw!r}")
+        _error(f"{name} must be a number of seconds between 0 and 86400, not {raw!r}")
         return None
     return seconds
 
