@@ -38,7 +38,7 @@ $(STAMP): $(UV) requirements/dev.txt tap-looker-activity/pyproject.toml looker-s
 	$(BIN)/python tests/harness/install_duckdb_extensions.py
 	touch $@
 
-$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml singer-state-gate/pyproject.toml target-bigquery-fixes/pyproject.toml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt transform/dbt.meltano.yml requirements/dbt-duckdb.txt requirements/dbt-bigquery.txt
+$(PLUGINS_STAMP): $(STAMP) requirements/dev.txt meltano.yml singer-state-gate/pyproject.toml target-bigquery-fixes/pyproject.toml target-duckdb-guard/pyproject.toml orchestrate/airflow.meltano.yml orchestrate/airflow/constraints.txt requirements/target-bigquery.txt requirements/target-postgres.txt transform/dbt.meltano.yml requirements/dbt-duckdb.txt requirements/dbt-bigquery.txt
 	$(BIN)/meltano install
 	mkdir -p .meltano && touch $@
 

@@ -48,3 +48,35 @@ def test_duckdb_path_lands_every_row_and_upserts(
     assert {i: (r[1], r[2]) for i, r in second.items()} == {
         i: (r["other_count"], r["api_count"]) for i, r in truth.items()
     }
+
+
+def test_every_run_audits_itself_in_the_warehouse(
+    make_simulator, meltano_project: MeltanoProject, tmp_path: Path
+) -> None:
+    """sync_audit lands through the same target; extraction_audit shows one row per stream
+    and run, each proven by Looker's own count of the run's window."""
+    sim = make_simulator(rows=2_345, seed=56)
+    database = tmp_path / "warehouse.duckdb"
+    env = {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "1000",
+        "TARGET_DUCKDB_FILEPATH": str(database),
+    }
+
+    meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
+    sim.advance(seconds=3_600, new_rows=50, touched_rows=70)
+    meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        audit = con.execute(
+            "select stream, rows_read, looker_count, status, is_proven, window_to "
+            "from looker_activity_analytics.extraction_audit order by run_started_at"
+        ).fetchall()
+    assert [row[0] for row in audit] == ["content_usage", "content_usage"]
+    first, second = audit
+    assert first[1:5] == (2_345, 2_345, "complete", True)
+    assert second[1] == second[2] >= 120  # the look-back's rows and the changed ones
+    assert second[3:5] == ("complete", True)
+    assert second[5] > first[5]

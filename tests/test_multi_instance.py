@@ -165,6 +165,66 @@ def test_an_instance_without_its_credentials_fails_instead_of_borrowing(
     assert "base_url" in proc.stderr
 
 
+def test_an_instance_without_its_credentials_never_reads_lookersdk_env_vars(
+    instances: Instances,
+) -> None:
+    """No LOOKER_US_*, but LOOKERSDK_* (looker-sdk's own variables) point at another Looker:
+    the us tap refuses to run in one line naming the missing settings, before any login."""
+    env = {k: v for k, v in instances.env.items() if not k.startswith("LOOKER_US_")}
+    env.update(
+        {
+            "LOOKERSDK_BASE_URL": instances.default.base_url,
+            "LOOKERSDK_CLIENT_ID": CLIENT_ID,
+            "LOOKERSDK_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
+    instances.default.reset_stats()
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), str(MELTANO), "run", "looker-us-to-duckdb"],
+        cwd=instances.project.root,
+        env=instances.project.env("dev", env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert instances.default.stats()["login"] == 0, "the us tap logged in to another Looker"
+    errors = [ln for ln in proc.stderr.splitlines() if "tap-looker-activity: error: " in ln]
+    assert len(errors) == 1, proc.stderr[-5000:]
+    assert "missing Looker setting(s): base_url, client_id, client_secret" in errors[0]
+    assert "lookersdk_fallback" in errors[0]
+    assert CLIENT_SECRET not in proc.stdout + proc.stderr
+
+
+def test_a_second_writer_into_one_duckdb_file_fails_in_one_line(instances: Instances) -> None:
+    """DuckDB allows one writer per file: a run into a file another process holds (here this
+    test, as a parallel run or a dbt run would) fails at its start in one line, no traceback,
+    and its bookmark does not move."""
+    database = Path(instances.env["TARGET_DUCKDB_FILEPATH"])
+    state_id = "dev:tap-looker-activity--eu-to-target-duckdb--eu"
+    before = instances.project.stored_state(state_id)
+    with duckdb.connect(str(database)) as holder:
+        holder.execute("select 1").fetchall()
+        proc = subprocess.run(
+            [sys.executable, str(RUNNER), str(MELTANO), "run", "looker-eu-to-duckdb"],
+            cwd=instances.project.root,
+            env=instances.project.env("dev", instances.env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output, output[-5000:]
+    errors = [ln for ln in output.splitlines() if "target-duckdb: error: " in ln]
+    assert len(errors) == 1, output[-5000:]
+    assert str(database) in errors[0]
+    assert "DuckDB allows one writer per file" in errors[0]
+    assert instances.project.stored_state(state_id) == before
+
+
 def test_instance_schedule_in_airflow_loads_its_own_dataset(
     instances: Instances, emulator_stack: EmulatorStack, tmp_path: Path
 ) -> None:

@@ -106,9 +106,17 @@ TAP_CASES: list[Case] = [
 ]  # fmt: skip
 
 
+# Looker refusing or unreachable exits 1; bad settings (a base_url that is not a Looker
+# API included) and bad input files exit 2.
+LOOKER_FAILURES = {"wrong-credentials", "unreachable-host"}
+
+
 @pytest.mark.parametrize(
-    ("config_fn", "state_text", "fragments"),
-    [pytest.param(fn, st, fr, id=name) for name, fn, st, fr in TAP_CASES],
+    ("config_fn", "state_text", "fragments", "exit_code"),
+    [
+        pytest.param(fn, st, fr, 1 if name in LOOKER_FAILURES else 2, id=name)
+        for name, fn, st, fr in TAP_CASES
+    ],
 )
 def test_tap_bad_input_is_one_line(
     sim: LookerSimulator,
@@ -117,6 +125,7 @@ def test_tap_bad_input_is_one_line(
     config_fn: Callable[[LookerSimulator, str], dict[str, t.Any]],
     state_text: str | None,
     fragments: tuple[str, ...],
+    exit_code: int,
 ) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps(config_fn(sim, html_server)))
@@ -125,7 +134,7 @@ def test_tap_bad_input_is_one_line(
         (tmp_path / "state.json").write_text(state_text)
         args += ["--state", str(tmp_path / "state.json")]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert proc.returncode == exit_code, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith(PREFIX)]
     assert len(errors) == 1, proc.stderr[-3000:]
@@ -219,20 +228,79 @@ def test_meltano_wrong_credentials_and_bad_start_date(
     )  # fmt: skip
 
 
-def test_meltano_non_integer_setting_is_refused_by_meltano(
-    project: IsolatedMeltano, sim: LookerSimulator, emulator_stack: EmulatorStack
-) -> None:
-    """Meltano casts `kind: integer` itself and fails before any plugin starts; its line
-    shows the value but NOT the setting's name (Meltano 4.4.1 limitation, documented)."""
-    dataset, bucket = new_destination(emulator_stack)
-    env = {
-        **pipeline_env(sim, emulator_stack, dataset, bucket),
-        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "lots",
+def _jsonl_env(sim: LookerSimulator, out: Path, **settings: str) -> dict[str, str]:
+    return {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TARGET_JSONL_DESTINATION_PATH": str(out),
+        **{f"TAP_LOOKER_ACTIVITY_{name}": value for name, value in settings.items()},
     }
-    _meltano_fails(
-        project, "looker-to-bigquery", "local-gcp", env,
-        "invalid literal for int() with base 10: 'lots'",
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "needle"),
+    [
+        # Meltano's own `kind: boolean` read this as false: the tap's queries in history.
+        ("EXCLUDE_OWN_ACTIVITY", "ture", "exclude_own_activity must be true or false, got 'ture'"),
+        # ... and this as false: plain emails and names in the warehouse.
+        ("STREAM_MAP_CONFIG_HASH_PII", "ture",
+         "stream_map_config.hash_pii must be true or false, got 'ture'"),
+        # Meltano's own `kind: integer` failed with int()'s traceback, naming no setting.
+        ("LOOKBACK_MINUTES", "ten", "lookback_minutes must be an integer, got 'ten'"),
+        ("PAGE_SIZE", "lots", "page_size must be an integer, got 'lots'"),
+    ],
+    ids=["exclude-own-activity-ture", "hash-pii-ture", "lookback-ten", "page-size-lots"],
+)  # fmt: skip
+def test_meltano_bad_boolean_or_integer_setting_is_one_line_naming_it(
+    project: IsolatedMeltano, sim: LookerSimulator, tmp_path: Path, setting: str, value: str,
+    needle: str,
+) -> None:  # fmt: skip
+    """Boolean and integer settings are `kind: string` in meltano.yml: the text reaches the
+    tap, which refuses it in one line (exit 2) instead of Meltano guessing or crashing."""
+    env = _jsonl_env(sim, tmp_path, **{setting: value})
+    proc = project.run(
+        "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env, check=False,
+        timeout=300,
     )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-4000:]
+    one_line(output, PREFIX + "invalid config: ", needle)
+    assert "Traceback" not in output, output[-4000:]
+    assert project.stored_state() is None
+    assert not list(tmp_path.glob("*.jsonl")), "nothing is extracted with a bad setting"
+
+
+def test_meltano_boolean_and_integer_settings_as_text_are_taken(
+    project: IsolatedMeltano, tmp_path: Path
+) -> None:
+    """The same settings spelled right work; " Yes " (Meltano's `kind: boolean` read it as
+    false) really switches hashing on."""
+    with LookerSimulator(
+        rows=50, seed=803, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        explores={"user": 20},
+    ) as sim:  # fmt: skip
+        env = _jsonl_env(
+            sim, tmp_path, EXCLUDE_OWN_ACTIVITY="False", STREAM_MAP_CONFIG_HASH_PII=" Yes ",
+            STREAM_MAP_CONFIG_PII_SALT="salt", LOOKBACK_MINUTES="10", PAGE_SIZE="7",
+            MAX_RETRIES="2", TIMEOUT="30",
+        )  # fmt: skip
+        env["TAP_LOOKER_ACTIVITY__SELECT"] = json.dumps(["content_usage.*", "user.*"])
+        proc = project.run(
+            "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env,
+            check=False, timeout=300,
+        )  # fmt: skip
+        emails = {row["email"] for row in sim.truth("user") if row.get("email")}
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    content = (tmp_path / "content_usage.jsonl").read_text().splitlines()
+    assert len(content) == 50
+    users = [json.loads(line) for line in (tmp_path / "user.jsonl").read_text().splitlines()]
+    assert users, "the user stream was not extracted"
+    assert emails, "the simulator's users have emails"
+    written = {user["email"] for user in users if user.get("email")}
+    assert written, "no email was written"
+    assert not written & emails, "hash_pii=' Yes ' left plain emails"
+    assert all(len(email) == 64 for email in written), written
 
 
 @pytest.mark.parametrize(

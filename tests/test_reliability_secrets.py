@@ -14,9 +14,11 @@ wrong Looker secret; a target failure (missing bucket) with the service account.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import typing as t
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -185,3 +187,70 @@ def test_no_secret_in_any_output_line(secrets: Secrets, run: str) -> None:
 
 def _line_with(output: str, value: str) -> str:
     return next(line for line in output.splitlines() if value in line)[:300]
+
+
+ECHO_SECRET = 'e2e+secret/"echo"&' + uuid.uuid4().hex[:12]  # changed by every encoding
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "message"),
+    [
+        # The re-login's token is quoted too: two 401s on the same query.
+        ("401", 2, "token {token} is invalid ({authorization})"),
+        ("403", 1, "client {client_secret} / {basic_auth} / {login_form} is not allowed"),
+        ("sql_error", 1, "x" * 290 + "{client_secret_json} {token}"),
+    ],
+)
+def test_a_looker_echoing_the_secret_or_token_leaks_nothing_through_meltano(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, count: int, message: str
+) -> None:
+    """A hostile or odd server (looker-simulator's echo placeholders, not Looker behaviour)
+    quotes the client secret and the access tokens in 401/403/looker_error messages: nothing
+    meltano prints at debug level shows them, in any encoding, nor any 12 characters of them."""
+    base = tmp_path_factory.mktemp("echo")
+    project = IsolatedMeltano.create(base)
+    sim = LookerSimulator(rows=50, seed=907, client_id=CLIENT_ID, client_secret=ECHO_SECRET)
+    tokens: list[str] = []
+    login = sim.auth.login
+
+    def recording_login(*args: t.Any, **kwargs: t.Any) -> dict[str, t.Any] | None:
+        issued = login(*args, **kwargs)
+        if issued:
+            tokens.append(issued["access_token"])
+        return issued
+
+    sim.auth.login = recording_login  # type: ignore[method-assign]
+    sim.start()
+    try:
+        sim.inject(kind, count=count, match="query", message=message)
+        env = {
+            "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
+            "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+            "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": ECHO_SECRET,
+            "TAP_LOOKER_ACTIVITY_BACKOFF_FACTOR": "0.01",
+            "TARGET_DUCKDB_FILEPATH": str(base / "warehouse.duckdb"),
+            "LOGLEVEL": "DEBUG",
+        }
+        proc = project.run("--log-level=debug", "run", "tap-looker-activity", "target-duckdb",
+                           environment="dev", env=env, check=False)  # fmt: skip
+    finally:
+        sim.stop()
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert tokens, "the tap logged in"
+    errors = [ln for ln in output.splitlines() if "tap-looker-activity: error: " in ln]
+    assert len(errors) == 1, output[-5000:]
+    assert "[redacted" in errors[0], errors[0]  # the 300-character cut may halve it
+    pair = base64.b64encode(f"{CLIENT_ID}:{ECHO_SECRET}".encode()).decode().rstrip("=")
+    needles = {
+        "secret": ECHO_SECRET,
+        "secret, percent-encoded": urllib.parse.quote(ECHO_SECRET, safe=""),
+        "secret, form-encoded": urllib.parse.quote_plus(ECHO_SECRET),
+        "secret, JSON-escaped": json.dumps(ECHO_SECRET)[1:-1],
+        "secret, first 12 characters": ECHO_SECRET[:12],
+        "id:secret, base64": pair,
+    }
+    for i, token in enumerate(tokens):
+        needles.update({f"token {i}": token, f"token {i}, first 12 characters": token[:12]})
+    leaks = {name: _line_with(output, value) for name, value in needles.items() if value in output}
+    assert not leaks, leaks

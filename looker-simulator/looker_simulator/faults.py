@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from .errors import QUERY_TIMEOUT_MESSAGE
 
@@ -21,6 +24,7 @@ NAMED_FAULTS = frozenset(
         "malformed",  # 200 with a body that is not valid JSON
         "html",  # 200 text/html, like a proxy or SSO login page
         "disconnect",  # close the connection without any response
+        "short",  # 200 with only the first params["rows"] rows (default half): cut once
         "looker_error",  # 200 with [{"looker_error": ...}], how Looker reports SQL errors
         "query_timeout",  # looker_error with a (transient) statement timeout message
         "sql_error",  # looker_error with a (permanent) SQL error message
@@ -32,9 +36,22 @@ LOOKER_ERROR_MESSAGES = {
     "query_timeout": QUERY_TIMEOUT_MESSAGE,
     "sql_error": "SQL Error: Unknown column 'history.nope' in 'field list' (column not found)",
 }
+# Hostile echo (not Looker behaviour): in a fault's `message`, these placeholders become the
+# credentials the request carried or the simulator holds, as an odd server or proxy quoting
+# them in an error would. Tests use them to check that a client redacts every echo.
+ECHO_PLACEHOLDERS = (
+    "{token}",  # the bearer token of this request ("" on login)
+    "{authorization}",  # this request's Authorization header, as sent ("token abc...")
+    "{client_secret}",  # the API client secret, as is
+    "{client_secret_json}",  # the secret as a JSON string literal (quotes, escapes)
+    "{login_form}",  # the login form body, percent-encoded: client_id=...&client_secret=...
+    "{basic_auth}",  # HTTP Basic credentials: base64 of client_id:client_secret
+)
 MATCHES = frozenset({"login", "logout", "explore", "query", "other", "any"})
 # Parameters each fault understands; anything else is a typo and is rejected.
-_PARAMS = {"slow": {"seconds"}} | {kind: {"message"} for kind in LOOKER_ERROR_MESSAGES}
+_PARAMS = {"slow": {"seconds"}, "short": {"rows"}} | {
+    kind: {"message"} for kind in LOOKER_ERROR_MESSAGES
+}
 _STATUS_PARAMS = {"retry_after", "message"}
 _AUTHED = frozenset({"logout", "explore", "query", "other"})
 QUERY_LOG_LIMIT = 10_000
@@ -226,6 +243,26 @@ class Auth:
             if info.uses_left is not None:
                 info.uses_left -= 1
             return True
+
+    def echo(self, message: str, authorization: str) -> str:
+        """``message`` with its ECHO_PLACEHOLDERS filled in: the hostile echo faults only."""
+        if "{" not in message:
+            return message
+        scheme, _, token = authorization.strip().partition(" ")
+        basic = f"{self.client_id}:{self._client_secret}".encode()
+        values = {
+            "{token}": token.strip() if scheme.lower() in {"token", "bearer"} else "",
+            "{authorization}": authorization,
+            "{client_secret}": self._client_secret,
+            "{client_secret_json}": json.dumps(self._client_secret),
+            "{login_form}": urlencode(
+                {"client_id": self.client_id, "client_secret": self._client_secret}
+            ),
+            "{basic_auth}": base64.b64encode(basic).decode(),
+        }
+        for placeholder in ECHO_PLACEHOLDERS:
+            message = message.replace(placeholder, values[placeholder])
+        return message
 
     def logout(self, token: str) -> None:
         with self._lock:

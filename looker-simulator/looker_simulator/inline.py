@@ -128,7 +128,7 @@ class InlineQueries:
         self, payload: Any, *, runtime: float, cached: bool = False, error: str | None = None
     ) -> None:
         """The query shows up in Looker's own explores: a `query` row for a body not seen
-        before, and a `history` row run by the API user, completed at the simulated now."""
+        before, and a `history` row run by the API user, completed at the server's running clock."""
         sim = self.sim
         if not sim.options.record_api_queries or not isinstance(payload, dict):
             return
@@ -142,7 +142,7 @@ class InlineQueries:
             if query_id is None:
                 if isinstance(queries, Query):
                     slug = hashlib.sha256(canon.encode()).hexdigest()[:22]
-                    query_id = queries.add_api_query(payload, slug, ds.now)
+                    query_id = queries.add_api_query(payload, slug, sim.clock())
                 else:
                     query_id = self._next_query_id
                     self._next_query_id += 1
@@ -151,7 +151,7 @@ class InlineQueries:
                 history.add_api_run(
                     query_id,
                     sim.api_user_id,
-                    ds.now,
+                    sim.clock(),
                     runtime=round(runtime, 3),
                     cached=cached,
                     error=error,

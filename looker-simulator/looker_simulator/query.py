@@ -37,7 +37,9 @@ UNSORTED = "__UNSORTED__"
 @dataclass
 class QueryOptions:
     default_row_cap: int = 5000  # rows returned when a query carries no limit at all
-    max_row_limit: int | None = None  # silent cap on every query's rows (None: none)
+    # Silent cap on every query's rows (None: none); a list varies it per query, in turn
+    # (an admin setting changed mid-run, a proxy with its own limit): caps of any size.
+    max_row_limit: int | list[int] | None = None
     default_timezone: str = "UTC"  # query_timezone when a query sends none
     system_timezone: str = "UTC"  # where System Activity times are stored (and shown)
     # Correlated-subquery dimensions (history.most_recent_*) time out above this many rows.
@@ -48,6 +50,16 @@ class QueryOptions:
     record_api_queries: bool = True  # API queries add history and query rows
     query_delay: float = 0.0  # seconds every run_inline_query takes (database latency)
     row_delay: float = 0.0  # extra seconds per returned row (transfer and rendering)
+
+    capped: int = 0  # answers capped so far (the turn of a varying cap)
+
+    def next_cap(self) -> int | None:
+        """The cap on the next answer (rows of a query or of a REST search)."""
+        cap = self.max_row_limit
+        if isinstance(cap, list):
+            self.capped += 1
+            return cap[(self.capped - 1) % len(cap)]
+        return cap
 
 
 @dataclass
@@ -226,7 +238,7 @@ def _sorts(explore: Explore, sorts: Any, selected: list[FieldDef]) -> list[tuple
 def _limit(body_limit: Any, param: str | None, opts: QueryOptions) -> int | None:
     """Row limit: None means unlimited. No limit anywhere -> silent default cap."""
     raw: Any = param if param not in (None, "") else body_limit
-    cap = opts.max_row_limit  # an admin/proxy cap: applies to every query, silently
+    cap = opts.next_cap()  # an admin/proxy cap: applies to every query, silently
     if raw in (None, ""):
         return opts.default_row_cap if cap is None else min(opts.default_row_cap, cap)
     try:

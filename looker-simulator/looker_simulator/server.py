@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import http
 import json
 import re
@@ -108,6 +109,11 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header: the simulated Looker's running clock, not the host's."""
+        clock = self.server.sim.clock() if timestamp is None else timestamp
+        return email.utils.formatdate(clock, usegmt=True)
+
     def _send(self, resp: Response, truncate: bool = False) -> None:
         try:
             self.send_response(resp.status)
@@ -176,6 +182,8 @@ class Handler(BaseHTTPRequestHandler):
             resp = self._fault_response(fault, method, path)
         if resp is None:
             resp = self._route(method, path, query, body)
+        if fault is not None and fault.kind == "short":
+            resp = _shortened(resp, fault.params.get("rows"))
         if entry is not None:
             entry["status"], entry["rows"] = resp.status, resp.rows
             entry["cached"] = resp.cached
@@ -196,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
             retry_after = fault.params.get("retry_after", 1 if status in {429, 503} else None)
             if retry_after is not None:
                 headers["Retry-After"] = str(retry_after)
-            message = fault.params.get("message", phrase)
+            message = self._echo(fault.params.get("message", phrase))
             err = LookerApiError(status, message, headers=headers)
             return json_response(status, err.body(method, path), **headers)
         if fault.kind == "slow":
@@ -210,8 +218,12 @@ class Handler(BaseHTTPRequestHandler):
             return Response(200, _HTML_PAGE, content_type="text/html; charset=utf-8")
         elif fault.kind in LOOKER_ERROR_MESSAGES:
             message = fault.params.get("message", LOOKER_ERROR_MESSAGES[fault.kind])
-            return json_response(200, [{"looker_error": message}])
+            return json_response(200, [{"looker_error": self._echo(message)}])
         return None
+
+    def _echo(self, message: str) -> str:
+        """A fault message with its echo placeholders filled in (faults.ECHO_PLACEHOLDERS)."""
+        return self.server.sim.auth.echo(str(message), self.headers.get("Authorization", ""))
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> Response:
         sim = self.server.sim
@@ -369,3 +381,15 @@ def control(
         return json_response(404, {"message": f"Unknown control route {method} {path}"})
     except (KeyError, ValueError, TypeError) as exc:
         return json_response(400, {"message": f"{type(exc).__name__}: {exc}"})
+
+
+def _shortened(resp: Response, rows: Any) -> Response:
+    """A JSON array answer cut to its first ``rows`` rows (default: half), still 200."""
+    if resp.status != 200 or not resp.content_type.startswith("application/json"):
+        return resp
+    data = json.loads(resp.body)
+    if not isinstance(data, list):
+        return resp
+    keep = len(data) // 2 if rows is None else int(rows)
+    short = data[:keep]
+    return Response(200, json.dumps(short).encode(), rows=len(short), cached=resp.cached)

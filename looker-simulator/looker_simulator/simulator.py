@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -75,7 +76,7 @@ class LookerSimulator:
         tie_group: int = 3,
         big_tie: int | None = None,
         default_row_cap: int = 5000,
-        max_row_limit: int | None = None,
+        max_row_limit: int | list[int] | None = None,
         expire_token_after: int | None = None,
         default_timezone: str = "UTC",
         host: str = "127.0.0.1",
@@ -115,7 +116,8 @@ class LookerSimulator:
         self.auth = Auth(client_id, client_secret, token_ttl, expire_token_after)
         self.faults = FaultQueue()
         self.stats_recorder = Stats()
-        self.options = QueryOptions(default_row_cap, max_row_limit, default_timezone)
+        self.options = QueryOptions(default_row_cap, _cap(max_row_limit), default_timezone)
+        self._clock_since = time.monotonic()
         self.lock = threading.RLock()  # data changes vs. queries
         self.stopping = threading.Event()
         self.api_user_id = int(api_user_id)
@@ -188,6 +190,15 @@ class LookerSimulator:
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.dataset.now, UTC)
 
+    def clock(self) -> int:
+        """Looker's running clock (epoch seconds): past every stored row, moving in real time.
+
+        Data rows are stamped at or before ``now``; the server's clock is a second past the
+        newest of them and keeps running, so what the API itself writes (query footprints)
+        and its Date header are stamped like a live server's: after the rows stored before.
+        """
+        return self.dataset.now + 1 + int(time.monotonic() - self._clock_since)
+
     def advance(
         self,
         seconds: int = 0,
@@ -207,6 +218,7 @@ class LookerSimulator:
         They get new (higher) ids; event_attribute gets the attributes of the late events."""
         with self.lock:
             self.dataset.advance(seconds, new_rows, touched_rows, late_rows, late_by)
+            self._clock_since = time.monotonic()
 
     def dashboards(self, deleted: bool | None = None) -> list[dict[str, Any]]:
         """Every user-defined dashboard as API 4.0 `Dashboard` JSON, by id (with or without
@@ -216,8 +228,10 @@ class LookerSimulator:
         return [r for r in records if deleted is None or r["deleted"] == deleted]
 
     def search_dashboards(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """GET /dashboards/search: see `dashboards.search`."""
-        return search(self.dashboards(), params)
+        """GET /dashboards/search: see `dashboards.search`; `max_row_limit` caps it too."""
+        rows = search(self.dashboards(), params)
+        cap = self.options.next_cap()
+        return rows if cap is None else rows[:cap]
 
     def _usage(self) -> ContentUsage:
         usage = self.dataset.get("system__activity", "content_usage")
@@ -310,7 +324,7 @@ class LookerSimulator:
         expire_token_after: int | None = _UNSET,
         token_ttl: int | None = None,
         default_row_cap: int | None = None,
-        max_row_limit: int | None = _UNSET,
+        max_row_limit: int | list[int] | None = _UNSET,
         default_timezone: str | None = None,
         query_delay: float | None = None,
         row_delay: float | None = None,
@@ -324,7 +338,8 @@ class LookerSimulator:
         """Change settings at run time; omitted ones are left alone.
 
         expire_token_after=N: tokens issued from now on die after N authenticated requests
-        (None: only their TTL ends them). max_row_limit caps every query (None: no cap).
+        (None: only their TTL ends them). max_row_limit caps every query and dashboard
+        search (None: no cap; a list: a cap that varies, each answer taking the next).
         Any change empties the query result cache.
         """
         if edition is not None:
@@ -350,7 +365,7 @@ class LookerSimulator:
         if default_row_cap is not None:
             self.options.default_row_cap = int(default_row_cap)
         if max_row_limit is not _UNSET:
-            self.options.max_row_limit = None if max_row_limit is None else int(max_row_limit)
+            self.options.max_row_limit = _cap(max_row_limit)
         if default_timezone is not None:
             self.options.default_timezone = _zone_name("default_timezone", default_timezone)
         if system_timezone is not None:
@@ -459,3 +474,13 @@ class LookerSimulator:
             "api_server_url": self.base_url,
             "web_server_url": self.base_url,
         }
+
+
+def _cap(value: int | list[int] | None) -> int | list[int] | None:
+    """A max_row_limit setting: None, a cap, or caps taken in turn (each >= 1)."""
+    if value is None:
+        return None
+    caps = [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]
+    if not caps or min(caps) < 1:
+        raise ValueError("max_row_limit must be >= 1, or a non-empty list of such caps")
+    return caps if isinstance(value, list | tuple) else caps[0]

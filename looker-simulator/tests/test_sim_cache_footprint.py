@@ -3,6 +3,8 @@ own footprint in history and query."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -89,11 +91,12 @@ def test_api_queries_leave_history_and_query_rows() -> None:
         queries = s.truth("query")[queries0:]
         assert len(queries) == 3
         assert len(history) == 5
+        # Stamped on the server's running clock: after every row stored before (<= now).
         now = s.now.strftime("%Y-%m-%d %H:%M:%S")
         for h in history:
             assert h["user_id"] == int(me)
             assert h["source"] == "api"
-            assert h["completed_time"] == now
+            assert h["completed_time"] > now
         assert history[0]["query_id"] == history[1]["query_id"] == history[2]["query_id"]
         assert [h["cache"] for h in history[:3]] == ["No", "No", "Yes"]
         assert history[2]["result_source"] == "cache"
@@ -115,3 +118,17 @@ def test_without_history_and_query_explores_nothing_is_recorded() -> None:
         api = Api(s.base_url)
         api.rows(BODY)
         assert s.row_count() == 30
+
+
+def test_the_date_header_is_the_servers_running_clock() -> None:
+    """Date: past every stored row and the clock the API's own footprints are stamped on."""
+    with make_sim(rows=20, seed=3, explores="all") as s:
+        api = Api(s.base_url)
+        date = email.utils.parsedate_to_datetime(api.login().headers["Date"])
+        assert s.now < date <= s.now + dt.timedelta(seconds=30)
+        api.rows({**BODY})  # a footprint: stamped at or after the Date seen before it
+        newest = max(r["completed_time"] for r in s.truth("history") if r["completed_time"])
+        assert newest >= date.strftime("%Y-%m-%d %H:%M:%S")
+        s.advance(seconds=86_400)
+        later = email.utils.parsedate_to_datetime(api.login().headers["Date"])
+        assert later - date >= dt.timedelta(days=1)

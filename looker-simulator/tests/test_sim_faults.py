@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -120,6 +121,22 @@ def test_looker_error_row(api: Api, clean: LookerSimulator) -> None:
     resp = api.query(BODY)
     assert resp.status_code == 200
     assert resp.json() == [{"looker_error": "SQL Error: boom"}]
+
+
+def test_hostile_echo_placeholders_quote_the_credentials(api: Api, clean: LookerSimulator) -> None:
+    """Not Looker behaviour: a server quoting credentials, for clients' redaction tests."""
+    api.login()
+    clean.inject("401", match="query", message="bad {token} / {authorization}")
+    clean.inject("sql_error", match="query", message="{client_secret} {client_secret_json}")
+    clean.inject("403", match="query", message="{login_form} {basic_auth}")
+    assert api.query(BODY).json()["message"] == f"bad {api.token} / token {api.token}"
+    secret = api.secret
+    assert api.query(BODY).json() == [{"looker_error": f'{secret} "{secret}"'}]
+    pair = base64.b64encode(f"{api.client_id}:{secret}".encode()).decode()
+    form = urlencode({"client_id": api.client_id, "client_secret": secret})
+    assert api.query(BODY).json()["message"] == f"{form} {pair}"
+    clean.inject("looker_error", match="query", message="no {placeholder} here")
+    assert api.query(BODY).json() == [{"looker_error": "no {placeholder} here"}]
 
 
 def test_disconnect(api: Api, clean: LookerSimulator) -> None:

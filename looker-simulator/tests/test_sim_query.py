@@ -250,6 +250,24 @@ def test_max_row_limit_is_a_silent_cap_on_every_query() -> None:
         assert len(api.rows({**body, "limit": "-1"})) == 6000
 
 
+def test_a_varying_cap_and_one_short_answer_model_hostile_proxies() -> None:
+    """Hostile cases for a client's completeness proof: caps of any size, varying per
+    answer, on queries and the dashboard search alike, and one answer cut short once."""
+    with make_sim(rows=3000, explores="all", record_api_queries=False) as sim:
+        api = Api(sim.base_url)
+        body = {"fields": [f("id")], "sorts": [f("id")]}
+        sim.configure(max_row_limit=[499, 950, 7])
+        got = [len(api.rows({**body, "limit": str(2000 + i)})) for i in range(4)]
+        assert got == [499, 950, 7, 499]
+        searched = api.get("/dashboards/search", params={"limit": "1000", "fields": "id"})
+        assert len(searched.json()) == 950  # the cap's next turn
+        sim.configure(max_row_limit=None)
+        sim.inject("short", count=1, match="query", rows=123)
+        assert [len(api.rows({**body, "limit": str(2010 + i)})) for i in range(2)] == [123, 2011]
+        with pytest.raises(ValueError, match="max_row_limit"):
+            sim.configure(max_row_limit=[])
+
+
 def test_yesno_dimension_filters_and_expressions() -> None:
     with make_sim(rows=200, seed=8) as sim:
         sim.add_dimension("is_look", "yesno", lambda r: r["content_type"] == "look")

@@ -10,6 +10,8 @@ transient failures, with exponential backoff and Retry-After honoured.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import email.utils
 import io
 import json
@@ -31,6 +33,7 @@ from tap_looker_activity.errors import (
     LookerActivityError,
     LookerAuthError,
     LookerConfigError,
+    LookerCredentialsMissingError,
     LookerForbiddenError,
     LookerNotFoundError,
     LookerQueryError,
@@ -60,21 +63,56 @@ _READ_SIZE = 1 << 16
 
 
 class Redactor:
-    """Removes known secrets (client secret, access tokens) from text bound for logs."""
+    """Removes known secrets (client secret, access tokens) from text bound for logs.
+
+    A server or proxy that echoes a credential may quote it as sent or re-encoded, so each
+    secret is also removed percent-encoded (the login form, a URL), form-encoded, as inside
+    a JSON string literal, and, for the client credentials, as HTTP Basic (base64 of
+    ``id:secret``). Matching ignores case (``%2f`` and ``%2F``).
+    """
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
 
     def add(self, secret: str | None) -> None:
-        """Never show ``secret`` (ignored when too short to be one)."""
-        if secret and len(secret) >= 4:  # noqa: PLR2004
-            self._secrets.add(secret)
+        """Never show ``secret``, in any of its encodings (ignored when too short to be one)."""
+        if not secret or len(secret) < 4:  # noqa: PLR2004
+            return
+        forms = {
+            secret,
+            urllib.parse.quote(secret, safe=""),
+            urllib.parse.quote_plus(secret),
+            json.dumps(secret)[1:-1],
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+        }
+        self._add_forms(forms)
+
+    def add_credentials(self, client_id: str | None, client_secret: str | None) -> None:
+        """Never show the client secret, nor ``client_id:client_secret`` as HTTP Basic."""
+        self.add(client_secret)
+        if client_secret and len(client_secret) >= 4:  # noqa: PLR2004
+            pair = f"{client_id or ''}:{client_secret}".encode()
+            self._add_forms(
+                {
+                    base64.b64encode(pair).decode().rstrip("="),
+                    base64.urlsafe_b64encode(pair).decode().rstrip("="),
+                }
+            )
+
+    def _add_forms(self, forms: set[str]) -> None:
+        new = forms - self._secrets
+        if new:
+            self._secrets |= new
+            # Longest first: a secret inside a longer form never leaves that form half-shown.
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
         """``text`` with every known secret replaced."""
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+        if self._pattern is None:
+            return text
+        return self._pattern.sub("[redacted]", text)
 
 
 class RedactingFilter(logging.Filter):
@@ -125,8 +163,11 @@ class SessionRejectedError(LookerAuthError):
     """Looker answered 401 to an authenticated call: the token expired or was revoked."""
 
 
-def looker_message(body: bytes) -> str:
-    """Looker's own ``message`` (plus validation details) from an error body, if any."""
+def looker_message(body: bytes, redact: Callable[[str], str] = str) -> str:
+    """Looker's own ``message`` (plus validation details) from an error body, if any.
+
+    Redacted before it is cut to length, so no secret is left half-shown at the cut.
+    """
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -141,7 +182,7 @@ def looker_message(body: bytes) -> str:
     ]
     details = [d for d in details if d]
     text = f"{message}: {'; '.join(details)}" if details else message
-    return text[:_MESSAGE_LIMIT]
+    return redact(text)[:_MESSAGE_LIMIT]
 
 
 def _describe_network_error(exc: Exception, timeout: float) -> str:
@@ -165,6 +206,9 @@ class LookerHTTPSession(requests.Session):
         super().__init__()
         self.deadline = timeout
         self._redact = redact
+        # Looker's clock at its first answer (the HTTP Date header): the end of every window
+        # this run reads, so rows written during the run (the tap's own queries) stay out.
+        self.first_server_date: dt.datetime | None = None
 
     @override
     def request(
@@ -181,6 +225,7 @@ class LookerHTTPSession(requests.Session):
         if self.verify is False:
             kwargs["verify"] = False
         kwargs["stream"] = True
+        self._redact_authorization(kwargs.get("headers"))
         try:
             response = super().request(method_name, url_text, *args, **kwargs)
             self._read_within_deadline(response)
@@ -195,9 +240,32 @@ class LookerHTTPSession(requests.Session):
             raise LookerConfigError(self._redact(msg)) from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise LookerTransientError(where, _describe_network_error(exc, self.deadline)) from None
+        if self.first_server_date is None:
+            self.first_server_date = _http_date(response.headers.get("Date"))
         if not response.ok:
             raise self._http_error(where, response)
+        if where.endswith("/login"):
+            self._redact_issued_token(response)
         return response
+
+    def _redact_authorization(self, headers: Mapping[str, str | bytes] | None) -> None:
+        """Never show the credential of an Authorization header this session sends."""
+        value = (headers or {}).get("Authorization") or self.headers.get("Authorization")
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if value:
+            self._redact.add(value.strip().partition(" ")[2].strip() or value.strip())
+
+    def _redact_issued_token(self, response: requests.Response) -> None:
+        """Never show an access token Looker issued (at the first login and every later one)."""
+        try:
+            issued = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            return
+        if isinstance(issued, dict):
+            for key in ("access_token", "refresh_token"):
+                if isinstance(issued.get(key), str):
+                    self._redact.add(issued[key])
 
     def _read_within_deadline(self, response: requests.Response) -> None:
         """Read the whole body by the deadline, a socket read at a time."""
@@ -220,7 +288,7 @@ class LookerHTTPSession(requests.Session):
         self, where: str, response: requests.Response
     ) -> LookerActivityError:
         status = response.status_code
-        detail = self._redact(looker_message(response.content))
+        detail = looker_message(response.content, self._redact)
         suffix = f": {detail}" if detail else ""
         if status in RETRYABLE_STATUSES:
             return LookerTransientError(
@@ -240,6 +308,17 @@ class LookerHTTPSession(requests.Session):
         if status in {400, 422}:
             return LookerQueryError(f"{where} rejected the request (HTTP {status}){suffix}")
         return LookerResponseError(f"{where} answered HTTP {status}{suffix}")
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as an aware UTC time (None if absent or unreadable)."""
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class LoginRejectedError(LookerAuthError):
@@ -272,18 +351,37 @@ class TapApiSettings(api_settings.ApiSettings):
 MAX_TIMEOUT = 3600
 
 
+CREDENTIAL_SETTINGS = ("base_url", "client_id", "client_secret")
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """What the tap needs to reach Looker; unset values fall back to looker-sdk's sources."""
+    """What the tap needs to reach Looker.
+
+    ``base_url``, ``client_id`` and ``client_secret`` come from the tap's own config only,
+    unless ``lookersdk_fallback``: then unset ones fall back to looker-sdk's sources
+    (``LOOKERSDK_*`` env vars, ``looker.ini``), which another Looker's deployment may have
+    set. Unset ``verify_ssl`` and ``timeout`` always fall back to them.
+    """
 
     base_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
     verify_ssl: bool | None = None
     timeout: int | None = None
+    lookersdk_fallback: bool = False
 
     def sdk_settings(self) -> TapApiSettings:
         """looker-sdk settings, validated."""
+        if not self.lookersdk_fallback:
+            missing = [name for name in CREDENTIAL_SETTINGS if not getattr(self, name)]
+            if missing:
+                msg = (
+                    f"missing Looker setting(s): {', '.join(missing)}, in this tap's own "
+                    "config (LOOKERSDK_* env vars and looker.ini, maybe another Looker's, are "
+                    "not read unless lookersdk_fallback is true)"
+                )
+                raise LookerCredentialsMissingError(msg)
         overrides = {
             "base_url": self.base_url or "",
             "client_id": self.client_id or "",
@@ -311,7 +409,8 @@ class LookerClient:
         self._sleep = sleep
         self.redact = redact or Redactor()
         settings = connection.sdk_settings()
-        self.redact.add(settings.read_config().get("client_secret"))
+        config = settings.read_config()
+        self.redact.add_credentials(config.get("client_id"), config.get("client_secret"))
         self.base_url = settings.base_url
         self.session = LookerHTTPSession(settings.timeout, self.redact)
         transport = RequestsTransport(settings, self.session)
@@ -323,6 +422,7 @@ class LookerClient:
             "4.0",
         )
         self._me: str | None = None
+        self._measures: dict[tuple[str, str], list[dict[str, t.Any]]] = {}
 
     def _call(self, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
         """Run one SDK call: retry transient failures, log in again once on a 401."""
@@ -390,17 +490,42 @@ class LookerClient:
         return self._me
 
     def get_explore(self, model: str, explore: str) -> list[dict[str, t.Any]]:
-        """The dimensions of one explore: name, type, view (LookML metadata)."""
+        """The dimensions of one explore: name, type, view (LookML metadata).
+
+        The same call brings the explore's measures, kept for ``count_measure``.
+        """
         result = self._call(
             lambda: self.sdk.lookml_model_explore(
-                model, explore, fields="name,fields(dimensions(name,type,view))"
+                model,
+                explore,
+                fields="name,fields(dimensions(name,type,view),measures(name,type,view))",
             ),
         )
         fields = getattr(result, "fields", None)
         dimensions = getattr(fields, "dimensions", None) if fields else None
         if not dimensions:
             raise self._not_looker_error()
+        self._measures[model, explore] = [
+            {"name": m.name, "type": m.type, "view": m.view}
+            for m in getattr(fields, "measures", None) or ()
+        ]
         return [{"name": d.name, "type": d.type, "view": d.view} for d in dimensions]
+
+    def count_measure(self, model: str, explore: str, view: str) -> str | None:
+        """The explore's ``type: count`` measure of ``view``, from metadata already read.
+
+        A LookML count measure counts the distinct primary keys of its view, whatever the
+        joins: Looker's own row count of that view. None when the explore has none (or its
+        metadata was not read).
+        """
+        for measure in self._measures.get((model, explore), ()):
+            if measure["type"] == "count" and measure["view"] == view:
+                return str(measure["name"])
+        return None
+
+    def server_time(self) -> dt.datetime | None:
+        """Looker's clock at its first answer this run (its Date header), None if not sent."""
+        return self.session.first_server_date
 
     def run_query(self, query: models.WriteQuery) -> list[dict[str, t.Any]]:
         """Run an inline query (never from Looker's cache) and return its rows."""
@@ -410,6 +535,7 @@ class LookerClient:
                 lambda: decode_rows(
                     self.sdk.run_inline_query("json", query, apply_formatting=False, cache=False),
                     f"Looker API POST {API_PATH}/queries/run/json",
+                    self.redact,
                 ),
             ),
         )
@@ -435,6 +561,7 @@ class LookerClient:
                         query_params=t.cast("t.Any", params),
                     ),
                     f"Looker API GET {API_PATH}/dashboards/search",
+                    self.redact,
                 ),
             ),
         )
@@ -443,11 +570,14 @@ class LookerClient:
 _LEADING_HTML = re.compile(r"\s*<")
 
 
-def decode_rows(body: str | bytes, where: str) -> list[dict[str, t.Any]]:
+def decode_rows(
+    body: str | bytes, where: str, redact: Callable[[str], str] = str
+) -> list[dict[str, t.Any]]:
     """A JSON array of objects from a response body.
 
     Raises LookerQueryError for Looker's ``looker_error`` answer (LookerTransientError when
     the message says the failure may pass), LookerTransientError for a body cut short.
+    The ``looker_error`` message is redacted before it is cut to length.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     if _LEADING_HTML.match(text):  # not text.lstrip(): that copies the whole page
@@ -468,7 +598,7 @@ def decode_rows(body: str | bytes, where: str) -> list[dict[str, t.Any]]:
         raise LookerResponseError(msg)
     for row in (rows[0], rows[-1]) if rows else ():
         if isinstance(row, dict) and "looker_error" in row:
-            message = str(row["looker_error"])[:_MESSAGE_LIMIT]
+            message = redact(str(row["looker_error"]))[:_MESSAGE_LIMIT]
             if TRANSIENT_QUERY_ERRORS.search(message):
                 raise LookerTransientError(where, f"the query failed in Looker: {message}")
             msg = f"the query failed in Looker: {message}"

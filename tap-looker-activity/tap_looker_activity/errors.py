@@ -6,9 +6,19 @@ from __future__ import annotations
 class LookerActivityError(Exception):
     """A failure the user can act on; its message is the whole explanation."""
 
+    exit_code = 1
+
 
 class LookerConfigError(LookerActivityError):
-    """Settings are missing or invalid."""
+    """Settings (or the state or catalog file) are missing or invalid: exit code 2."""
+
+    exit_code = 2
+
+
+class LookerCredentialsMissingError(LookerConfigError):
+    """base_url, client_id or client_secret is not in the tap's own config (exit code 2)."""
+
+    exit_code = 2
 
 
 class LookerAuthError(LookerActivityError):
@@ -33,6 +43,10 @@ class LookerUnavailableError(LookerActivityError):
 
 class LookerResponseError(LookerActivityError):
     """Looker answered, but not with what the Looker API returns."""
+
+
+class IncompleteReadError(LookerResponseError):
+    """Looker counts more rows in a window than the tap read: the bookmark must not move."""
 
 
 class LookerTransientError(LookerActivityError):

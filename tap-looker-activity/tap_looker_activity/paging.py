@@ -6,10 +6,11 @@ after the last row of the previous one, expressed as a Looker ``filter_expressio
 the replication key never lose rows, however many rows share one timestamp, and memory is
 bounded by two pages (the one being written and the one being fetched).
 
-A page shorter than ``page_size`` normally ends the stream. Because a server or proxy could
-return fewer rows than the explicit limit for another reason (an admin row cap), a short page
-that is itself large, or that ends a first load, is confirmed with one more query: if that
-query returns rows, the short page was a cap, which is reported, and paging goes on.
+A page shorter than ``page_size`` proves nothing by itself: a row cap on the instance or a
+proxy, of any size and varying or not, gives short pages too. A stream therefore ends only on
+evidence: Looker's own count of the window (a ``type: count`` measure, one query) says every
+row was read, or the next page strictly after the last row comes back empty. A count that
+exceeds the rows read once the pages run out fails the stream (``IncompleteReadError``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import threading
 import typing as t
 from dataclasses import dataclass
 
-from tap_looker_activity.errors import LookerResponseError
+from tap_looker_activity.errors import IncompleteReadError, LookerResponseError
 from tap_looker_activity.records import ValueConversionError, parse_timestamp
 
 if t.TYPE_CHECKING:
@@ -33,17 +34,6 @@ if t.TYPE_CHECKING:
 
 Row = dict[str, t.Any]
 Cursor = tuple[t.Any, ...]
-
-# A short page at least this long, and a round number of rows (what a configured cap gives),
-# is confirmed by one more query (see module docstring). A cap below 500 rows or not a multiple
-# of 100 would go unnoticed after the first load: Looker has no documented cap like that.
-CONFIRM_SHORT_PAGES_FROM = 500
-CAP_MULTIPLE = 100
-
-
-def may_be_capped(rows: int, page_size: int) -> bool:
-    """Whether a short page of ``rows`` rows looks like a row cap rather than the end."""
-    return rows >= min(CONFIRM_SHORT_PAGES_FROM, page_size) and rows % CAP_MULTIPLE == 0
 
 
 def datetime_literal(value: object, tz: dt.tzinfo) -> str:
@@ -121,10 +111,11 @@ def _in_background(fn: Callable[[], list[Row]]) -> concurrent.futures.Future[lis
 
 @dataclass
 class PageStats:
-    """What one stream's paging did, for the run summary."""
+    """What one stream's paging did, for the run summary and the audit."""
 
     queries: int = 0
     rows: int = 0
+    looker_count: int | None = None  # Looker's own count of the window, when it has one
 
 
 class KeysetPager:
@@ -138,17 +129,23 @@ class KeysetPager:
         page_size: int,
         tz: dt.tzinfo,
         nullable: frozenset[str],
-        first_load: bool,
+        count: Callable[[], int] | None,
         logger: logging.Logger,
     ) -> None:
-        """``fetch(filter_expression)`` runs one query with limit ``page_size``."""
+        """``fetch(filter_expression)`` runs one query with limit ``page_size``.
+
+        ``count()`` runs Looker's count of the same window (None: the explore has none, and
+        only an empty page ends the stream).
+        """
         self._fetch = fetch
         self._keyset = list(keyset)
         self._page_size = page_size
         self._tz = tz
         self._nullable = nullable
-        self._first_load = first_load
+        self._count = count
         self._logger = logger
+        self._short_page = 0  # rows of the previous page if it was short (a cap, if more follow)
+        self._cap_reported = False
         self.stats = PageStats()
 
     def _cursor(self, row: Mapping[str, t.Any]) -> Cursor:
@@ -195,48 +192,63 @@ class KeysetPager:
         expression = after_expression(self._keyset, cursor, self._tz) if cursor else None
         return self._fetch(expression)
 
+    def _looker_count(self) -> int | None:
+        """Looker's count of the window, asked once per run (None: no count measure)."""
+        if self._count is not None and self.stats.looker_count is None:
+            self.stats.queries += 1
+            self.stats.looker_count = self._count()
+        return self.stats.looker_count
+
     def pages(self) -> Iterator[list[Row]]:
         """Every page, in order; the next one is fetched while the caller writes this one."""
         cursor: Cursor | None = None
-        full = self._page_size  # a page this long means more may follow
         pending = _in_background(lambda: self._query(None))
-        confirming, short_page = False, 0
         while True:
             rows = pending.result()
-            if confirming and rows:  # the previous short page was cut by a row cap
-                full = self._report_cap(short_page, full)
-            confirming = False
             if not rows:
+                self._check_complete()
                 return
+            if self._short_page and not self._cap_reported:
+                self._report_cap()
             self._check_page(rows, cursor)
             last = self._cursor(rows[-1])
             if last == cursor:
                 msg = f"Looker returned the same page twice (cursor {last!r}); stopping"
                 raise LookerResponseError(msg)
-            short = len(rows) < full
-            confirming = short and (may_be_capped(len(rows), self._page_size) or self._first_load)
-            if confirming:
-                self._first_load = False  # a first load confirms one short page, not every one
-            more = not short or confirming
-            short_page = len(rows)
             cursor = last
-            if more:
-                pending = _in_background(functools.partial(self._query, cursor))
             self.stats.rows += len(rows)
+            done = False
+            self._short_page = len(rows) if len(rows) < self._page_size else 0
+            if self._short_page:  # the end, or a cap: only evidence tells
+                counted = self._looker_count()
+                done = counted is not None and self.stats.rows >= counted
+            if not done:
+                pending = _in_background(functools.partial(self._query, cursor))
             yield rows
-            if not more:
+            if done:
                 return
 
-    def _report_cap(self, cap: int, full: int) -> int:
+    def _check_complete(self) -> None:
+        """After the last page: Looker's count (if any) must not exceed the rows read."""
+        counted = self._looker_count()
+        if counted is not None and counted > self.stats.rows:
+            msg = (
+                f"Looker counts {counted} rows in the window but the tap read "
+                f"{self.stats.rows}: the read is not complete (rows Looker made visible "
+                "behind the cursor, or a server that skips rows); the bookmark stays"
+            )
+            raise IncompleteReadError(msg)
+
+    def _report_cap(self) -> None:
         self._logger.warning(
             "Looker returned %d rows to a query with limit %d, and more rows followed: a row "
-            "cap on the Looker instance or a proxy (or rows that arrived meanwhile). Paging on; "
-            "if it is a cap, set page_size to %d or less to save the confirmation queries.",
-            cap,
+            "cap on the Looker instance or a proxy (or rows that arrived meanwhile). Paging "
+            "on; setting page_size to %d or less saves queries.",
+            self._short_page,
             self._page_size,
-            cap,
+            self._short_page,
         )
-        return min(cap, full)
+        self._cap_reported = True  # once per stream
 
 
 # How often a REST search pass is read again after rows moved under it, before giving up.
@@ -259,8 +271,9 @@ def offset_pages(  # noqa: PLR0913 - each argument is one independent input, as 
     (or read twice) without a trace. Each page after the first therefore starts one row
     early; if that row is not the last one read, the result moved and the pass is read again
     from the start (rows already yielded are not yielded twice). A server that ignores
-    ``offset`` never matches and fails after OFFSET_PASSES passes instead of looping. No
-    extra call when nothing moves.
+    ``offset`` never matches and fails after OFFSET_PASSES passes instead of looping. A pass
+    ends only on a page with nothing new (a short page may be a cap): one call more than the
+    pages the rows fill.
     """
     seen: set[str] = set()
     for attempt in range(1, OFFSET_PASSES + 1):
@@ -285,10 +298,9 @@ def offset_pages(  # noqa: PLR0913 - each argument is one independent input, as 
             seen.update(keys)
             stats.rows += len(fresh)
             yield fresh
-            offset += len(page)
-            returned = len(page) + (last is not None)
-            if not page or (returned < limit and not may_be_capped(returned, limit)):
+            if not page:  # a short page may be a cap: only an empty one ends the pass
                 return
+            offset += len(page)
             last = keys[-1]
     msg = (
         f"{what}: the result kept moving between pages in {OFFSET_PASSES} passes (does the "

@@ -37,6 +37,8 @@ _LOOKER_UTC_TIME = re.compile(
     r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d\Z"
 )
 _MAX_EPOCH_SECONDS = 1e11  # larger epoch values are milliseconds
+_ONE_DAY = dt.timedelta(days=1)
+_MINUTES_PER_HOUR = 60
 
 
 class ValueConversionError(ValueError):
@@ -76,7 +78,10 @@ def parse_timestamp(value: object, tz: dt.tzinfo) -> dt.datetime:
     if zone:
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
-        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        minutes = int(digits[2:])
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=minutes)
+        if offset >= _ONE_DAY or minutes >= _MINUTES_PER_HOUR:  # +25:00, +05:60: not RFC 3339
+            raise ValueConversionError
         return parsed.replace(tzinfo=dt.timezone(sign * offset))
     return parsed.replace(tzinfo=tz)
 

@@ -12,11 +12,12 @@ on dashboard layout components, so a dashboard without tiles has no row there.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import typing as t
 import zoneinfo
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from looker_sdk.sdk.api40 import models
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -24,6 +25,7 @@ from singer_sdk.streams import Stream
 from typing_extensions import override
 
 from tap_looker_activity.errors import (
+    IncompleteReadError,
     LookerActivityError,
     LookerConfigError,
     LookerResponseError,
@@ -35,8 +37,9 @@ from tap_looker_activity.explores import (
     ExploreDefinition,
     schema_for,
 )
-from tap_looker_activity.paging import KeysetPager, PageStats, offset_pages
+from tap_looker_activity.paging import KeysetPager, PageStats, datetime_literal, offset_pages
 from tap_looker_activity.records import (
+    format_utc,
     parse_timestamp,
     row_converter,
     surrogate_key,
@@ -147,6 +150,85 @@ class ExtractSettings:
         return self.system_timezone if definition.is_system_activity else self.query_timezone
 
 
+@dataclass
+class AuditEntry:
+    """What one stream's sync read, as the ``sync_audit`` stream records it."""
+
+    stream: str
+    run_started_at: dt.datetime  # Looker's clock when the run began: the end of its windows
+    window_from: dt.datetime | None = None  # None: from the first row (or a full table)
+    window_to: dt.datetime | None = None
+    rows_read: int = 0
+    records: int = 0  # written: rows read minus the tap's own queries
+    looker_queries: int = 0
+    looker_count: int | None = None
+    status: str = "running"
+
+    def finish(self, stats: PageStats, status: str) -> AuditEntry:
+        """Take the pager's figures; ``status``: complete, incomplete or failed."""
+        self.rows_read, self.looker_queries = stats.rows, stats.queries
+        self.looker_count, self.status = stats.looker_count, status
+        return self
+
+    def record(self) -> dict[str, t.Any]:
+        """The audit record (times in RFC 3339 UTC)."""
+        times = ("run_started_at", "window_from", "window_to")
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: format_utc(v) if k in times and v else v for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """The queries of one stream's window: its pages, and Looker's count of it."""
+
+    definition: ExploreDefinition
+    tz_name: str
+    filters: dict[str, str] = field(default_factory=dict)  # from the window's start
+    bound: str | None = None  # filter expression: before the window's end
+
+    def _query(
+        self, fields: list[str], after: str | None, **extra: str | list[str]
+    ) -> models.WriteQuery:
+        parts = [p for p in (self.bound, after and f"({after})") if p]
+        return models.WriteQuery(
+            model=self.definition.model,
+            view=self.definition.explore,
+            fields=fields,
+            filters=self.filters,
+            filter_expression=" AND ".join(parts) or None,
+            # System Activity ignores it (times stay in the system zone); sending the zone
+            # the tap reads them in keeps either behaviour correct.
+            query_timezone=self.tz_name,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def rows(
+        self, dims: list[Dimension], keyset: list[Dimension], after: str | None, limit: int
+    ) -> models.WriteQuery:
+        """One page: the rows strictly ``after`` the cursor, in keyset order."""
+        return self._query(
+            [d.looker_name for d in dims],
+            after,
+            sorts=[d.looker_name for d in keyset],
+            limit=str(limit),
+        )
+
+    def count(self, measure: str) -> models.WriteQuery:
+        """Looker's own count of the window (one row)."""
+        return self._query([measure], None, limit="1")
+
+    @staticmethod
+    def count_of(rows: list[dict[str, t.Any]], measure: str) -> int:
+        """The value of the count query; no row means a count of 0."""
+        if not rows:
+            return 0
+        value = rows[0].get(measure) if isinstance(rows[0], dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            msg = f"Looker answered {str(rows[0])[:80]!r} to a count ({measure})"
+            raise LookerResponseError(msg)
+        return int(value)
+
+
 def _json_type(prop: Mapping[str, t.Any]) -> str:
     """The converter type a catalog property asks for."""
     fmt = prop.get("format")
@@ -169,7 +251,7 @@ class LookerStream(Stream):
     # 0.54.9 by tests/test_conformance.py, which fails if a singer-sdk upgrade changes that.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - each argument is one independent input of a stream
         self,
         tap: Tap,
         *,
@@ -177,10 +259,15 @@ class LookerStream(Stream):
         dimensions: Iterable[Dimension],
         settings: ExtractSettings,
         looker: Callable[[], LookerClient],
+        audit: Callable[[AuditEntry], None] | None = None,
     ) -> None:
-        """``looker()`` returns the tap's one API client (created on first use)."""
+        """A stream reading Looker through ``looker()``, the tap's one client.
+
+        ``audit`` receives what each sync read (the ``sync_audit`` stream).
+        """
         self.settings = settings
         self._looker = looker
+        self._audit = audit or (lambda _entry: None)
         self.dimensions = list(dimensions)
         self._built_schema: dict[str, t.Any] = {}
         self._schema_for: tuple[str, ...] | None = None
@@ -227,6 +314,14 @@ class LookerStream(Stream):
             chosen.append(dim if json_type == dim.json_type else replace(dim, json_type=json_type))
         return chosen
 
+    def window_end(self) -> dt.datetime:
+        """The end of this run's windows: Looker's own clock when it said (else the tap's).
+
+        Rows stamped from then on (the tap's own queries among them) are left to the next run,
+        so the window is closed and Looker's count of it cannot grow while it is read.
+        """
+        return self._looker().server_time() or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
     def log_summary(self, queries: int, rows: int, bookmark_before: object) -> None:
         """One line per stream: what this run did."""
         bookmark_after = (self.stream_state or {}).get("replication_key_value")
@@ -261,6 +356,7 @@ class ExploreStream(LookerStream):
         *,
         settings: ExtractSettings,
         looker: Callable[[], LookerClient],
+        audit: Callable[[AuditEntry], None] | None = None,
     ) -> None:
         """A stream for ``definition``, with its bundled (or placeholder) fields for now."""
         self.definition = definition
@@ -273,14 +369,13 @@ class ExploreStream(LookerStream):
             dimensions=definition.placeholder_dimensions(),
             settings=settings,
             looker=looker,
+            audit=audit,
         )
         self.primary_keys = definition.primary_keys
         self.replication_key = definition.replication_key
 
-    def _start_filters(self, tz: dt.tzinfo) -> tuple[dict[str, str], bool]:
-        """Rows changed since the bookmark minus the look-back (or start_date); first load?"""
-        if not self.replication_key:
-            return {}, False
+    def _window_start(self, end: dt.datetime) -> dt.datetime | None:
+        """The bookmark minus the look-back (not before start_date); None: from the first row."""
         state = self.stream_state or {}
         has_bookmark = bool(
             state.get("replication_key_value")
@@ -288,26 +383,48 @@ class ExploreStream(LookerStream):
         )
         start = self.get_starting_timestamp(self.context)
         if has_bookmark and start is not None:
+            if start > end:
+                msg = (
+                    f"the bookmark {state['replication_key_value']} is later than Looker's "
+                    f"clock ({format_utc(end)}): no row would ever be read. Was it written "
+                    "with a wrong system_timezone? Set the bookmark back (meltano state set) "
+                    "or clear it to reload"
+                )
+                raise LookerConfigError(msg)
             start_date = self.config.get("start_date")
             floor = parse_timestamp(start_date, dt.UTC) if start_date else None
             start -= self.settings.lookback
             if floor is not None and start < floor:
                 start = floor
-        rk = next(d for d in self.dimensions if d.name == self.replication_key)
-        # Looker's "after" is inclusive: rows at the bookmark come again (at-least-once).
-        value = f"after {start.astimezone(tz):%Y/%m/%d %H:%M:%S}" if start else "NOT NULL"
-        return {rk.looker_name: value}, not has_bookmark
+        return start
 
     def _keyset(self, dims: list[Dimension]) -> list[Dimension]:
         by_name = {d.name: d for d in dims}
         return [by_name[name] for name in self.definition.key_fields if name in by_name]
 
+    def _window(self, tz: dt.tzinfo, audit: AuditEntry) -> WindowQuery:
+        """This run's window: from the bookmark minus the look-back to Looker's clock."""
+        if not self.replication_key:
+            return WindowQuery(self.definition, self.settings.timezone_of(self.definition))
+        audit.window_from = self._window_start(audit.run_started_at)
+        audit.window_to = audit.run_started_at
+        rk = next(d for d in self.dimensions if d.name == self.replication_key)
+        start = audit.window_from
+        # Looker's "after" is inclusive: rows at the bookmark come again (at-least-once).
+        after = f"after {start.astimezone(tz):%Y/%m/%d %H:%M:%S}" if start else "NOT NULL"
+        end = datetime_literal(format_utc(audit.window_to), tz)
+        return WindowQuery(
+            self.definition,
+            self.settings.timezone_of(self.definition),
+            filters={rk.looker_name: after},
+            bound=f"${{{rk.looker_name}}} < {end}",
+        )
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every row changed since the bookmark (minus the look-back), page by page."""
         definition = self.definition
-        tz_name = self.settings.timezone_of(definition)
-        tz = zoneinfo.ZoneInfo(tz_name)  # validated by the tap
+        tz = zoneinfo.ZoneInfo(self.settings.timezone_of(definition))  # validated by the tap
         dims = self.selected_dimensions()
         by_name = {d.name: d for d in self.dimensions}
         for name in definition.key_fields:  # natural-key fields of a surrogate key
@@ -317,32 +434,26 @@ class ExploreStream(LookerStream):
         convert = row_converter(dims, tz, where=where)
         key_fields = definition.surrogate_key_fields
         keep = self._not_own_activity(dims)
-        filters, first_load = self._start_filters(tz)
-        bookmark_before = (self.stream_state or {}).get("replication_key_value")
-
-        def fetch(expression: str | None) -> list[dict[str, t.Any]]:
-            query = models.WriteQuery(
-                model=definition.model,
-                view=definition.explore,
-                fields=[d.looker_name for d in dims],
-                filters=filters,
-                filter_expression=expression,
-                sorts=[d.looker_name for d in keyset],
-                limit=str(self.settings.page_size),
-                # System Activity ignores it (times stay in the system zone); sending the
-                # zone the tap reads them in keeps either behaviour correct.
-                query_timezone=tz_name,
-            )
-            return self._looker().run_query(query)
-
+        state_before = copy.deepcopy(self.stream_state or {})
+        audit = AuditEntry(stream=self.name, run_started_at=self.window_end())
+        try:
+            window = self._window(tz, audit)
+        except LookerActivityError as exc:
+            raise in_context(exc, where) from None
         keyset = self._keyset(dims)
+        measure = self._count_measure(dims)
+        looker = self._looker
         pager = KeysetPager(
-            fetch,
+            lambda after: looker().run_query(
+                window.rows(dims, keyset, after, self.settings.page_size)
+            ),
             keyset,
             page_size=self.settings.page_size,
             tz=tz,
             nullable=frozenset(key_fields) - {definition.replication_key or ""},
-            first_load=first_load,
+            count=(lambda: window.count_of(looker().run_query(window.count(measure)), measure))
+            if measure
+            else None,
             logger=self.logger,
         )
         try:
@@ -356,17 +467,34 @@ class ExploreStream(LookerStream):
                 if page % 20 == 0:
                     self.logger.info(
                         "%s: %d pages, %d rows so far, up to %s",
-                        self.name,
-                        page,
-                        pager.stats.rows,
-                        records[-1].get(self.replication_key or "") or "",
-                    )
+                        self.name, page, pager.stats.rows, rows[-1].get(keyset[0].looker_name),
+                    )  # fmt: skip
+                audit.records += len(records)
                 yield from records
         except LookerActivityError as exc:
-            if str(exc).startswith("stream "):
-                raise
-            raise in_context(exc, where) from None
-        self.log_summary(pager.stats.queries, pager.stats.rows, bookmark_before)
+            incomplete = isinstance(exc, IncompleteReadError)
+            if incomplete:  # the window is not proven: the bookmark goes back (the audit
+                self.stream_state.clear()  # callback writes that STATE)
+                self.stream_state.update(state_before)
+            self._audit(audit.finish(pager.stats, "incomplete" if incomplete else "failed"))
+            raise exc if str(exc).startswith("stream ") else in_context(exc, where) from None
+        self._audit(audit.finish(pager.stats, "complete"))
+        self.log_summary(
+            pager.stats.queries, pager.stats.rows, state_before.get("replication_key_value")
+        )
+
+    def _count_measure(self, dims: list[Dimension]) -> str | None:
+        """The count measure of the primary key's view: Looker's count of the stream's rows.
+
+        None for a surrogate key (no unique id to count) or an explore without one.
+        """
+        if len(self.definition.primary_keys) != 1 or self.definition.surrogate_key_fields:
+            return None
+        pk = next((d for d in dims if d.name == self.definition.primary_keys[0]), None)
+        if pk is None or "." not in pk.looker_name:
+            return None
+        view = pk.looker_name.partition(".")[0]
+        return self._looker().count_measure(self.definition.model, self.definition.explore, view)
 
     def _not_own_activity(self, dims: list[Dimension]) -> Callable[[Mapping[str, t.Any]], bool]:
         """A row filter leaving out the tap's own queries (1 API call to learn its user)."""
@@ -411,11 +539,21 @@ class DashboardStream(LookerStream):
     selected_by_default = False
 
     def __init__(
-        self, tap: Tap, *, settings: ExtractSettings, looker: Callable[[], LookerClient]
+        self,
+        tap: Tap,
+        *,
+        settings: ExtractSettings,
+        looker: Callable[[], LookerClient],
+        audit: Callable[[AuditEntry], None] | None = None,
     ) -> None:
         """The dashboard stream."""
         super().__init__(
-            tap, name="dashboard", dimensions=DASHBOARD_FIELDS, settings=settings, looker=looker
+            tap,
+            name="dashboard",
+            dimensions=DASHBOARD_FIELDS,
+            settings=settings,
+            looker=looker,
+            audit=audit,
         )
 
     @override
@@ -425,6 +563,7 @@ class DashboardStream(LookerStream):
         convert = row_converter(dims, dt.UTC, where="stream dashboard (REST search): ")
         fields = [d.looker_name for d in dims]
         stats = PageStats()
+        audit = AuditEntry(stream=self.name, run_started_at=self.window_end())
         for deleted in (False, True):
             pages = offset_pages(
                 functools.partial(self._search_page, fields, deleted=deleted),
@@ -438,10 +577,13 @@ class DashboardStream(LookerStream):
                 try:
                     rows = next(pages, None)
                 except LookerActivityError as exc:
+                    self._audit(audit.finish(stats, "failed"))
                     raise in_context(exc, "stream dashboard: ") from None
                 if rows is None:
                     break
+                audit.records += len(rows)
                 yield from (convert(row) for row in rows)
+        self._audit(audit.finish(stats, "complete"))
         self.log_summary(stats.queries, stats.rows, None)
 
     def _search_page(
@@ -455,3 +597,54 @@ def _dashboard_id(row: dict[str, t.Any]) -> str:
         msg = f"Looker sent a dashboard without id: {str(row)[:200]}"
         raise LookerResponseError(msg)
     return str(row["id"])
+
+
+AUDIT_FIELDS: tuple[Dimension, ...] = tuple(
+    Dimension(looker_name=name, name=name, looker_type=looker_type, json_type=json_type)
+    for name, looker_type, json_type in (
+        ("run_started_at", "date_time", "date-time"),
+        ("stream", "string", "string"),
+        ("window_from", "date_time", "date-time"),
+        ("window_to", "date_time", "date-time"),
+        ("rows_read", "number", "integer"),
+        ("records", "number", "integer"),
+        ("looker_queries", "number", "integer"),
+        ("looker_count", "number", "integer"),
+        ("status", "string", "string"),
+    )
+)
+
+
+class SyncAuditStream(LookerStream):
+    """One record per stream synced in this run: its window, rows, queries, Looker's count.
+
+    Synced as each other stream ends, failed ones included, so the warehouse keeps the record
+    of a run that did not prove its window. Costs no API call.
+    """
+
+    name = "sync_audit"
+    primary_keys = ("run_started_at", "stream")
+    replication_key = None
+    is_sorted = False
+    selected_by_default = True
+
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        settings: ExtractSettings,
+        looker: Callable[[], LookerClient],
+        entries: Callable[[], list[AuditEntry]],
+    ) -> None:
+        """``entries()`` hands over (and forgets) what the other streams recorded so far."""
+        super().__init__(
+            tap, name="sync_audit", dimensions=AUDIT_FIELDS, settings=settings, looker=looker
+        )
+        self._entries = entries
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The entries recorded since the last sync of this stream."""
+        selected = {d.name for d in self.selected_dimensions()}
+        for entry in self._entries():
+            yield {k: v for k, v in entry.record().items() if k in selected}

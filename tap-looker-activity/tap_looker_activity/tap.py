@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import json
 import logging
+import math
 import os
 import re
 import signal
 import sys
 import typing as t
 import zoneinfo
+from decimal import Decimal
 from functools import cached_property
 
 from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, MapExpressionError, StreamMapConfigError
-from singer_sdk.singerlib import Schema
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.singerlib import Schema, StateMessage
 from typing_extensions import override
 
 from tap_looker_activity.client import (
@@ -45,10 +50,12 @@ from tap_looker_activity.explores import (
 from tap_looker_activity.records import ValueConversionError, format_utc, parse_timestamp
 from tap_looker_activity.streams import (
     SYSTEM_ACTIVITY_STREAMS,
+    AuditEntry,
     DashboardStream,
     ExploreStream,
     ExtractSettings,
     LookerStream,
+    SyncAuditStream,
 )
 
 if t.TYPE_CHECKING:
@@ -111,12 +118,106 @@ EXPLORE_SETTING = th.ObjectType(
 EXPLORE_SETTING_LIST = {"type": ["array", "string"], "items": EXPLORE_SETTING.type_dict}
 
 STREAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-BUILT_IN_STREAMS = frozenset({d.name for d in SYSTEM_ACTIVITY_STREAMS} | {"dashboard"})
+BUILT_IN_STREAMS = frozenset(
+    {d.name for d in SYSTEM_ACTIVITY_STREAMS} | {"dashboard", "sync_audit"}
+)
 # Whole-second time timeframes: what Looker's date_time() literal can page on.
 PAGEABLE_TIME_TYPES = frozenset({"date_time", "date_second", "time"})
 EARLIEST_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 MAX_BACKOFF_FACTOR = 600
+# A bookmark this close to the end of the calendar overflows once a zone offset is applied.
+LATEST_BOOKMARK = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=2)
+_INTEGER_TEXT = re.compile(r"[+-]?\d+", re.ASCII)
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _as_boolean(value: object) -> bool:
+    if isinstance(value, str):
+        value = BOOLEAN_WORDS.get(value.strip().lower(), value)
+    if isinstance(value, bool):
+        return value
+    raise ValueError
+
+
+def _as_integer(value: object) -> int:
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # singer-sdk reads a config file's 10.0 as Decimal("10.0")
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)  # 10.0: JSON writers that have only one kind of number
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError
+
+
+def _as_number(value: object) -> float:
+    if isinstance(value, Decimal):  # how singer-sdk reads a config file's 0.25
+        value = float(value)
+    elif isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        value = float(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    raise ValueError  # NaN and infinity too: no range check can refuse them
+
+
+# Settings whose null is a value of its own, not "unset": stream_maps' {"__else__": null}
+# removes every stream without a map (singer-sdk).
+NULL_IS_A_VALUE = frozenset({"stream_maps.__else__"})
+# What a boolean, integer or number setting may be given as, and what the message asks for.
+SPELLINGS: dict[str, tuple[t.Callable[[object], object], str]] = {
+    "boolean": (_as_boolean, "true or false"),
+    "integer": (_as_integer, "an integer"),
+    "number": (_as_number, "a number"),
+}
+
+
+def _scalar_kind(schema: dict[str, t.Any]) -> str | None:
+    """The one JSON type of a setting besides null ("boolean", "integer", ...), if one."""
+    types = schema.get("type")
+    kinds = {types} if isinstance(types, str) else set(types or ())
+    kinds.discard("null")
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def normalise_settings(
+    config: dict[str, t.Any], schema: dict[str, t.Any], prefix: str = ""
+) -> list[str]:
+    """Make ``config`` what ``schema`` declares, in place; what cannot be, as messages.
+
+    For every setting the schema declares (its own, singer-sdk's built-in ones, and declared
+    settings nested in them such as ``stream_map_config.hash_pii``):
+
+    - ``null`` means unset: the key is removed, so the schema's default applies (singer-sdk
+      fills in a default only for a missing key) and the setting reads as not given; except
+      in NULL_IS_A_VALUE.
+    - A boolean, integer or number setting may be given as text, as Meltano passes its
+      ``kind: string`` settings (true/false/yes/no/1/0, any case; "10", "+10"; "0.25",
+      "5e-2"). Anything else is refused: a typo never reads as false or as a default.
+
+    Ranges, formats and the other types are left to the schema's validation.
+    """
+    problems = []
+    for name, declared in schema.get("properties", {}).items():
+        if name not in config:
+            continue
+        value = config[name]
+        if value is None:
+            if prefix + name not in NULL_IS_A_VALUE:
+                del config[name]
+            continue
+        kind = _scalar_kind(declared)
+        if kind in SPELLINGS:
+            convert, wanted = SPELLINGS[kind]
+            try:
+                config[name] = convert(value)
+            except (ValueError, OverflowError):
+                shown = str(value) if isinstance(value, Decimal) else repr(value)
+                problems.append(f"{prefix}{name} must be {wanted}, got {shown[:60]}")
+        elif isinstance(value, dict) and declared.get("properties"):
+            problems += normalise_settings(value, declared, f"{prefix}{name}.")
+    return problems
 
 
 class TapLookerActivity(Tap):
@@ -134,14 +235,17 @@ class TapLookerActivity(Tap):
             description=(
                 "Looker API host, e.g. https://company.looker.com:19999 (or "
                 "https://company.cloud.looker.com), without /api/4.0. Falls back to "
-                "LOOKERSDK_BASE_URL / looker.ini."
+                "LOOKERSDK_BASE_URL / looker.ini only with lookersdk_fallback."
             ),
         ),
         th.Property(
             "client_id",
             th.StringType,
             title="API client ID",
-            description="Looker API client ID. Falls back to LOOKERSDK_CLIENT_ID / looker.ini.",
+            description=(
+                "Looker API client ID. Falls back to LOOKERSDK_CLIENT_ID / looker.ini only "
+                "with lookersdk_fallback."
+            ),
         ),
         th.Property(
             "client_secret",
@@ -149,7 +253,19 @@ class TapLookerActivity(Tap):
             secret=True,
             title="API client secret",
             description=(
-                "Looker API client secret. Falls back to LOOKERSDK_CLIENT_SECRET / looker.ini."
+                "Looker API client secret. Falls back to LOOKERSDK_CLIENT_SECRET / looker.ini "
+                "only with lookersdk_fallback."
+            ),
+        ),
+        th.Property(
+            "lookersdk_fallback",
+            th.BooleanType,
+            default=False,
+            title="Fall back to LOOKERSDK_* / looker.ini",
+            description=(
+                "Take base_url, client_id and client_secret missing from this config from "
+                "looker-sdk's LOOKERSDK_* env vars / looker.ini. Off: a missing one fails the "
+                "run (exit 2), so an instance never reads another Looker's credentials."
             ),
         ),
         th.Property(
@@ -163,8 +279,7 @@ class TapLookerActivity(Tap):
         ),
         th.Property(
             "verify_ssl",
-            # A boolean, or its spelling as a string (how Meltano passes a string setting).
-            th.CustomType({"type": ["boolean", "string"]}),
+            th.BooleanType,  # or its spelling as text: see normalise_settings
             title="Verify SSL",
             description=(
                 "Verify the Looker server's TLS certificate. Unset: LOOKERSDK_VERIFY_SSL / "
@@ -243,8 +358,7 @@ class TapLookerActivity(Tap):
         ),
         th.Property(
             "backoff_factor",
-            # A number, or a numeric string (Meltano passes `kind: string` settings as strings).
-            th.CustomType({"type": ["number", "string"]}),
+            th.NumberType(minimum=0, maximum=MAX_BACKOFF_FACTOR),  # or a number as text
             default=1.0,
             title="Backoff factor (seconds)",
             description="First retry delay; doubles each retry. Retry-After is honoured.",
@@ -261,18 +375,50 @@ class TapLookerActivity(Tap):
                 "explore, fields, primary_keys, replication_key, surrogate_key_fields."
             ),
         ),
+        th.Property(
+            "stream_map_config",
+            # singer-sdk's built-in setting (config.* in stream maps), with the values the
+            # project's stream maps read declared, so that they are checked like any setting:
+            # the personal-data switch must never read a typo as "off".
+            th.ObjectType(
+                th.Property(
+                    "hash_pii",
+                    th.BooleanType,
+                    title="Hash personal data",
+                    description=(
+                        "The project's stream maps replace user emails and names by their "
+                        "SHA-256 when true. true or false."
+                    ),
+                ),
+                th.Property(
+                    "pii_salt",
+                    th.StringType,
+                    secret=True,
+                    title="Salt for the personal-data hashes",
+                    description="Keep it secret: unsalted email hashes can be reversed.",
+                ),
+                additional_properties=True,
+            ),
+            title="User Stream Map Configuration",
+            description="User-defined config values to be used within map expressions.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - Tap's own
         """The tap; settings are validated before anything else happens."""
         self.redact = Redactor()
+        self._audit_entries: list[AuditEntry] = []
+        _REDACTORS.append(self.redact)  # for main's last line, which no instance writes
+        del _REDACTORS[:-8]  # a host building many taps keeps only the latest ones
         for handler in logging.getLogger().handlers:  # every line any logger writes
             handler.addFilter(RedactingFilter(self.redact))
         # looker-sdk logs every request at INFO; the tap logs a summary per stream instead.
         logging.getLogger("looker_sdk").setLevel(logging.WARNING)
         config = kwargs.get("config")
         if isinstance(config, dict):
-            self.redact.add(str(config.get("client_secret") or ""))
+            self.redact.add_credentials(
+                str(config.get("client_id") or ""), str(config.get("client_secret") or "")
+            )
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -283,6 +429,51 @@ class TapLookerActivity(Tap):
                 signal.signal(signum, _stop_on_signal)
             except ValueError:  # not the main thread (embedded use): leave it to the host
                 break
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Nulls and spelled-out values made what the schema declares, then validated.
+
+        In every mode: singer-sdk skips validation for --discover (raise_errors False), and
+        discovery builds the streams from these settings too (a look-back of "ten" minutes
+        or a time zone of 5 would be a TypeError there).
+        """
+        del raise_errors
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)  # singer-sdk's settings, as its validation does
+        problems = normalise_settings(self._config, schema)
+        if problems:
+            raise LookerConfigError(self.redact(f"invalid config: {'; '.join(problems)}"))
+        return super()._validate_config(raise_errors=True)
+
+    @classmethod
+    @override
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """singer-sdk's settings; batch_config with the parts it cannot do without.
+
+        Without them an incomplete batch_config is a TypeError (BatchConfig(...) missing
+        'storage') in the middle of a sync instead of one line before it.
+        """
+        super().append_builtin_config(config_jsonschema)
+        properties = config_jsonschema["properties"]
+        if "batch_config" in properties:
+            batch = properties["batch_config"] = copy.deepcopy(properties["batch_config"])
+            batch["required"] = ["encoding", "storage"]
+            batch["properties"]["encoding"]["required"] = ["format"]
+            batch["properties"]["storage"]["required"] = ["root"]
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 - singer-sdk's own
+        """``--config ENV``: boolean, integer and number settings as text, for normalise_settings.
+
+        singer-sdk reads any text but true/1 as false and int() fails with a traceback.
+        """
+        schema = copy.deepcopy(cls.config_jsonschema)
+        cls.append_builtin_config(schema)
+        for declared in schema["properties"].values():
+            if _scalar_kind(declared) in SPELLINGS:
+                declared["type"] = ["string", "null"]
+        return parse_environment_config(schema, cls._env_var_prefix)
 
     # --- settings, validated once ------------------------------------------------------------
 
@@ -304,6 +495,9 @@ class TapLookerActivity(Tap):
                 raise LookerConfigError(msg) from None
             if start < EARLIEST_START:
                 msg = f"start_date {start_date!r} is before 1970-01-01"
+                raise LookerConfigError(msg)
+            if start > LATEST_BOOKMARK:
+                msg = f"start_date {start_date!r} is at the end of the calendar"
                 raise LookerConfigError(msg)
         return ExtractSettings(
             page_size=self.config["page_size"],
@@ -357,29 +551,17 @@ class TapLookerActivity(Tap):
     @cached_property
     def looker(self) -> LookerClient:
         """One API client shared by all streams; it logs in on its first call."""
-        verify_ssl = self.config.get("verify_ssl")
-        if isinstance(verify_ssl, str):
-            if verify_ssl.strip().lower() not in BOOLEAN_WORDS:
-                msg = f"verify_ssl must be true or false, got {verify_ssl!r}"
-                raise LookerConfigError(msg)
-            verify_ssl = BOOLEAN_WORDS[verify_ssl.strip().lower()]
-        try:
-            backoff = float(self.config["backoff_factor"])
-        except ValueError:
-            backoff = -1.0
-        if not 0 <= backoff <= MAX_BACKOFF_FACTOR:  # also refuses NaN
-            msg = (
-                f"backoff_factor must be a number of seconds from 0 to {MAX_BACKOFF_FACTOR}, "
-                f"got {self.config['backoff_factor']!r}"
-            )
-            raise LookerConfigError(msg)
+        # verify_ssl (a boolean or unset) and backoff_factor (a number from 0 to
+        # MAX_BACKOFF_FACTOR) are what normalise_settings and the schema let through.
+        backoff = float(self.config["backoff_factor"])
         return LookerClient(
             ConnectionSettings(
                 base_url=self.config.get("base_url"),
                 client_id=self.config.get("client_id"),
                 client_secret=self.config.get("client_secret"),
-                verify_ssl=verify_ssl,
+                verify_ssl=self.config.get("verify_ssl"),
                 timeout=self.config.get("timeout"),
+                lookersdk_fallback=bool(self.config.get("lookersdk_fallback")),
             ),
             RetryPolicy(
                 max_retries=self.config["max_retries"],
@@ -399,10 +581,34 @@ class TapLookerActivity(Tap):
             return self.looker
 
         explores = [*SYSTEM_ACTIVITY_STREAMS, *self.configured_definitions]
+        audit = self._record_audit
         return [
-            *(ExploreStream(self, d, settings=settings, looker=looker) for d in explores),
-            DashboardStream(self, settings=settings, looker=looker),
+            *(
+                ExploreStream(self, d, settings=settings, looker=looker, audit=audit)
+                for d in explores
+            ),
+            DashboardStream(self, settings=settings, looker=looker, audit=audit),
+            SyncAuditStream(self, settings=settings, looker=looker, entries=self._take_audit),
         ]
+
+    def _take_audit(self) -> list[AuditEntry]:
+        entries, self._audit_entries[:] = list(self._audit_entries), []
+        return entries
+
+    def _record_audit(self, entry: AuditEntry) -> None:
+        """What a stream read, written as soon as the stream ends (or fails).
+
+        singer-sdk syncs streams in name order, so the audit cannot simply come last; and a
+        failed stream ends the run. A stream whose window Looker's count did not prove has
+        put its bookmark back: the STATE written here says so, so that no STATE of its pages
+        outlives the failure.
+        """
+        self._audit_entries.append(entry)
+        if entry.status == "incomplete":
+            self.write_message(StateMessage(value=self.state))
+        audit = self.streams["sync_audit"]
+        if audit.selected:
+            audit.sync()
 
     def _will_sync(self, stream: LookerStream) -> bool:
         catalog = self.input_catalog
@@ -518,19 +724,44 @@ class TapLookerActivity(Tap):
                     "(meltano state clear) to reload it"
                 )
                 raise LookerConfigError(msg)
-            try:
-                if not isinstance(value, str):
-                    raise ValueConversionError  # noqa: TRY301
-                checked[stream]["replication_key_value"] = format_utc(
-                    parse_timestamp(value, dt.UTC)
-                )
-            except ValueConversionError:
-                msg = (
-                    f"the state's bookmark of stream {stream} is {json.dumps(value)[:60]}, "
-                    "not an RFC 3339 timestamp"
-                )
-                raise LookerConfigError(msg) from None
+            moment = self._bookmark_time(stream, value)
+            if moment is None:
+                del checked[stream]["replication_key_value"]
+            else:
+                checked[stream]["replication_key_value"] = format_utc(moment)
         return {**state, "bookmarks": checked}
+
+    def _bookmark_time(self, stream: str, value: object) -> dt.datetime | None:
+        """A bookmark as a time; None before 1970 (reload); one line if it is not usable."""
+        try:
+            if not isinstance(value, str):
+                raise ValueConversionError  # noqa: TRY301
+            moment = parse_timestamp(value, dt.UTC)
+        except ValueConversionError:
+            msg = (
+                f"the state's bookmark of stream {stream} is {json.dumps(value)[:60]}, "
+                "not an RFC 3339 timestamp"
+            )
+            raise LookerConfigError(msg) from None
+        if moment < EARLIEST_START:
+            # Before any Looker activity (0001-01-01: "reload everything"): the stream loads
+            # as on its first run, from start_date or everything Looker holds; no look-back
+            # is subtracted from a time that has no earlier one.
+            self.logger.warning(
+                "%s: the bookmark %s is before 1970: reading from %s",
+                stream,
+                value,
+                "start_date" if self.config.get("start_date") else "the beginning",
+            )
+            return None
+        if moment > LATEST_BOOKMARK:
+            msg = (
+                f"the state's bookmark of stream {stream} is {json.dumps(value)[:60]}, at "
+                "the end of the calendar: clear the stream's state (meltano state clear) "
+                "to reload it"
+            )
+            raise LookerConfigError(msg)
+        return moment
 
     @classmethod
     @override
@@ -607,20 +838,26 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG0
     os._exit(128 + signum)
 
 
+# The redactors of the taps this process built: what main()'s error line must not show.
+_REDACTORS: list[Redactor] = []
+
+
 def main() -> None:
     """Console entry point: Singer CLI, with one-line errors instead of tracebacks."""
     try:
         TapLookerActivity.cli()
     except LookerActivityError as exc:
-        _fail(str(exc))
+        _fail(str(exc), exc.exit_code)
     except (StreamMapConfigError, MapExpressionError) as exc:
-        _fail(f"stream_maps: {exc}")
+        _fail(f"stream_maps: {exc}", LookerConfigError.exit_code)
 
 
-def _fail(message: str) -> t.NoReturn:
+def _fail(message: str, exit_code: int = 1) -> t.NoReturn:
+    for redact in _REDACTORS:  # every secret the run learnt, whoever put it in the message
+        message = redact(message)
     text = " ".join(message.split())
     sys.stderr.write(f"{TapLookerActivity.name}: error: {text}\n")
-    sys.exit(1)
+    sys.exit(exit_code)
 
 
 if __name__ == "__main__":

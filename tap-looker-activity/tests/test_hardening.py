@@ -213,8 +213,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, json.dumps(token).encode())
         elif self.server.error_status:
             self._send(self.server.error_status, self.server.error_body)
-        elif json.loads(body).get("filter_expression"):  # the page after the crafted one
-            self._send(200, b"[]")
+        elif "${content_usage.id}" in (json.loads(body).get("filter_expression") or ""):
+            self._send(200, b"[]")  # the page after the crafted one (strictly after its last row)
         else:
             self._send(200, json.dumps(self.server.rows).encode())
 
@@ -348,16 +348,17 @@ def _ids(run: TapRun) -> list[str]:
     return [r["id"] for r in run.records["dashboard"]]
 
 
-def test_dashboard_pages_cost_no_extra_call_when_nothing_moves(fake_looker) -> None:
+def test_a_dashboard_pass_ends_only_on_a_page_with_nothing_new(fake_looker) -> None:
     fake_looker.dashboards = Dashboards(live=5, deleted=2)
     run = _dashboards_only(fake_looker, page_size=2)
     assert run.returncode == 0, run.stderr[-2000:]
     assert _ids(run) == ["1", "2", "3", "4", "5", "101", "102"]
-    # deleted=false: [1,2], then one row of overlap: [2,3,4], [4,5]; deleted=true: [101,102],
-    # [102] (a full page is confirmed): as many calls as plain offset paging would make.
+    # deleted=false: [1,2], then one row of overlap: [2,3,4], [4,5] (short: maybe a cap),
+    # [5] (nothing new: the end); deleted=true: [101,102], [102]. One call per pass more
+    # than the pages the rows fill.
     calls = [(c["deleted"], c["offset"], c["limit"]) for c in fake_looker.dashboard_calls]
     assert calls == [
-        ("false", "0", "2"), ("false", "1", "3"), ("false", "3", "3"),
+        ("false", "0", "2"), ("false", "1", "3"), ("false", "3", "3"), ("false", "4", "3"),
         ("true", "0", "2"), ("true", "1", "3"),
     ]  # fmt: skip
     assert "moved between two pages" not in run.stderr

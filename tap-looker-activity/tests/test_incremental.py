@@ -22,7 +22,7 @@ def test_initial_load_is_complete_typed_and_paged(make_simulator) -> None:
     ids = run.ids()
     assert len(ids) == len(set(ids)) == len(expected)
     assert {r["id"]: r for r in run.records["content_usage"]} == expected
-    # The short last page of a first load is confirmed by one more query (a row cap guard).
+    # The short last page proves nothing alone (a row cap looks the same): Looker's count.
     assert _query_calls(sim) == math.ceil(1_234 / 500) + 1
 
     schema = run.schemas["content_usage"]
@@ -39,7 +39,7 @@ def test_initial_load_is_complete_typed_and_paged(make_simulator) -> None:
     assert run.bookmark() == latest
 
 
-def test_rerun_without_changes_costs_one_query(make_simulator) -> None:
+def test_rerun_without_changes_costs_one_query_and_one_count(make_simulator) -> None:
     sim = make_simulator(rows=1_000, seed=5)
     first = run_tap(tap_config(sim, page_size=300))
     sim.reset_stats()
@@ -50,7 +50,7 @@ def test_rerun_without_changes_costs_one_query(make_simulator) -> None:
     # Looker's "after" is inclusive: only the rows at the bookmark come again.
     assert second.records["content_usage"]
     assert {r["last_accessed_time"] for r in second.records["content_usage"]} == {bookmark}
-    assert _query_calls(sim) == 1
+    assert _query_calls(sim) == 2
     assert second.bookmark() == bookmark
 
 
@@ -96,8 +96,8 @@ def test_exactly_full_last_page_terminates(make_simulator) -> None:
     run = run_tap(tap_config(sim, page_size=500))
 
     assert len(run.ids()) == 1_500
-    # Three full pages, then one empty page proves the end.
-    assert _query_calls(sim) == 1_500 // 500 + 1
+    # Three full pages, then one empty page proves the end; the audit's count follows.
+    assert _query_calls(sim) == 1_500 // 500 + 2
 
 
 def test_empty_result_ends_cleanly(make_simulator) -> None:
@@ -105,7 +105,7 @@ def test_empty_result_ends_cleanly(make_simulator) -> None:
     run = run_tap(tap_config(sim, start_date="2999-01-01T00:00:00Z"))
 
     assert run.records.get("content_usage", []) == []
-    assert _query_calls(sim) == 1
+    assert _query_calls(sim) == 2  # the empty page, and Looker's count for the audit
 
 
 def test_rows_above_lookers_silent_cap_all_arrive(make_simulator) -> None:
@@ -113,9 +113,11 @@ def test_rows_above_lookers_silent_cap_all_arrive(make_simulator) -> None:
     run = run_tap(tap_config(sim, page_size=5_000))
 
     assert sorted(run.ids()) == sorted(expected_by_id(sim))
-    assert _query_calls(sim) == math.ceil(12_000 / 5_000) + 1  # first-load confirmation
-    # Every query carried an explicit limit: none fell under the silent 5,000-row cap.
-    assert all(q["body"]["limit"] == "5000" for q in sim.stats()["queries"])
+    assert _query_calls(sim) == math.ceil(12_000 / 5_000) + 1  # and Looker's count
+    # Every page carried an explicit limit: none fell under the silent 5,000-row cap.
+    pages = [q for q in sim.stats()["queries"] if q["body"]["fields"] != ["content_usage.count"]]
+    assert len(pages) == 3
+    assert all(q["body"]["limit"] == "5000" for q in pages)
 
 
 def test_start_date_is_honoured(make_simulator) -> None:

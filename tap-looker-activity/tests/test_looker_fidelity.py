@@ -126,13 +126,13 @@ def test_a_non_utc_system_time_zone_gives_utc_instants_across_dst(make_simulator
     ny.reset_stats()
     second = run_tap(config, state=first.final_state)
     assert {r["last_accessed_time"] for r in second.records["content_usage"]} == {first.bookmark()}
-    assert ny.stats()["query"] == 1
+    assert ny.stats()["query"] == 2  # the page and Looker's count
 
 
 def test_system_timezone_must_be_a_time_zone(make_simulator) -> None:
     sim = make_simulator(rows=5)
     run = run_tap(tap_config(sim, system_timezone="Mars/Olympus"), check=False)
-    assert run.returncode == 1
+    assert run.returncode == 2  # a bad setting
     assert "system_timezone 'Mars/Olympus'" in _last_line(run.stderr)
 
 
@@ -214,7 +214,7 @@ def test_discovery_calls_looker_not_at_all(make_simulator) -> None:
     assert sim.stats()["total"] == 0
 
 
-def test_a_quiet_daily_run_costs_one_login_one_metadata_call_and_one_query(
+def test_a_quiet_daily_run_costs_one_login_one_metadata_call_and_two_queries(
     make_simulator,
 ) -> None:
     sim = make_simulator(rows=3_000, seed=59, explores="all")
@@ -225,8 +225,9 @@ def test_a_quiet_daily_run_costs_one_login_one_metadata_call_and_one_query(
     run_tap(config, state=first.final_state)
 
     stats = sim.stats()
-    assert (stats["login"], stats["explore"], stats["query"]) == (1, 1, 1)
+    # The page, and Looker's count proving that short page is the end (not a cap).
+    assert (stats["login"], stats["explore"], stats["query"]) == (1, 1, 2)
     assert stats["logout"] == 0
-    assert stats["total"] == 3
+    assert stats["total"] == 4
     # Never from Looker's cache.
     assert all(q["params"]["cache"] == "false" for q in stats["queries"])

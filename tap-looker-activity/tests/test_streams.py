@@ -24,7 +24,7 @@ from tap_looker_activity.explores import (
     column_name,
     is_unstable,
 )
-from tap_looker_activity.paging import after_expression, may_be_capped
+from tap_looker_activity.paging import after_expression
 from tap_looker_activity.records import surrogate_key
 from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
@@ -140,12 +140,11 @@ def queries(sim: LookerSimulator) -> int:
 
 
 def first_load_queries(stream: str, rows: int, page_size: int, *, full_table: bool = False) -> int:
-    """Full pages, then an empty or short one, then one confirming query for a short last page
-    that may be a row cap or ends an incremental first load (the row cap guard)."""
-    last = rows % page_size
-    large = may_be_capped(last, page_size)
-    incremental = not (full_table or stream in FULL_TABLE)
-    return rows // page_size + 1 + (last != 0 and (large or incremental))
+    """Full pages, then a short or empty last page, then Looker's count of the window: the
+    evidence that nothing is left (every simulated explore has a count measure in the view
+    of its key; the audit asks for it after an empty page too)."""
+    del stream, full_table  # every stream kind is proven alike
+    return rows // page_size + 2
 
 
 # --- every stream ------------------------------------------------------------------------------
@@ -178,8 +177,11 @@ def test_initial_load_is_complete_and_typed(make_simulator, discovered, stream: 
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_rerun_without_changes_costs_one_query(make_simulator, discovered, stream: str) -> None:
-    # A full-table stream re-reads everything: one query while it fits in one page.
+def test_rerun_without_changes_costs_one_query_and_one_count(
+    make_simulator, discovered, stream: str
+) -> None:
+    # A full-table stream re-reads everything: one query while it fits in one page; the
+    # count proves that short page is the end.
     rows, page_size = (250, 300) if stream in FULL_TABLE else (800, 300)
     sim = simulator_for(make_simulator, stream, rows, seed=5)
     first = run_stream(sim, discovered, stream, page_size=page_size)
@@ -187,7 +189,7 @@ def test_rerun_without_changes_costs_one_query(make_simulator, discovered, strea
 
     second = run_stream(sim, discovered, stream, state=first.final_state, page_size=page_size)
 
-    assert queries(sim) == 1
+    assert queries(sim) == 2
     if stream in FULL_TABLE:
         assert by_key(second, stream) == by_key(first, stream)
         return
@@ -259,15 +261,19 @@ def test_rows_above_lookers_silent_cap_all_arrive(make_simulator, discovered, st
     assert len(expected) > 5_000
     assert set(by_key(run, stream)) == set(expected)
     assert queries(sim) == first_load_queries(stream, len(expected), 5_000)
-    # Every query carried an explicit limit: none fell under the silent 5,000-row cap.
-    assert all(q["body"]["limit"] == "5000" for q in sim.stats()["queries"])
+    # Every page carried an explicit limit: none fell under the silent 5,000-row cap (the
+    # count, one row, asks for one).
+    pages, (count,) = sim.stats()["queries"][:-1], sim.stats()["queries"][-1:]
+    assert all(q["body"]["limit"] == "5000" for q in pages)
+    assert count["body"]["limit"] == "1"
+    assert count["body"]["fields"][0].endswith(".count")
 
 
 def test_only_content_usage_is_selected_without_a_catalog(make_simulator) -> None:
     sim = make_simulator(rows=40, seed=1, explores="all")
     run = run_tap(tap_config(sim))
 
-    assert set(run.records) == {"content_usage"}
+    assert set(run.records) == {"content_usage", "sync_audit"}  # the audit costs no query
     assert {q["body"]["view"] for q in sim.stats()["queries"]} == {"content_usage"}
     # Streams this run does not sync cost no metadata call either.
     assert sim.stats()["explore"] == 1
@@ -451,7 +457,7 @@ def test_unusable_configured_explores_fail_with_one_line(
     sim = make_simulator(rows=5, seed=1, explores={"order_items": 10})
     run = run_tap(tap_config(sim, explores=[entry]), check=False)
 
-    assert run.returncode == 1
+    assert run.returncode == 2  # a bad setting
     assert "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("tap-looker-activity: error: "), last

@@ -2,7 +2,7 @@
     `streams` setting of the dbt utilities; keep it in step with the tap's `select`). Sources,
     snapshots and models of unselected streams are disabled, not built empty. -#}
 {% macro looker_streams() %}
-  {%- set raw = env_var('DBT_LOOKER_STREAMS', 'content_usage').replace(' ', '').split(',') -%}
+  {%- set raw = env_var('DBT_LOOKER_STREAMS', 'content_usage,sync_audit').replace(' ', '').split(',') -%}
   {{ return(raw | reject('equalto', '') | list) }}
 {% endmacro %}
 
