@@ -26,8 +26,8 @@ def checks(p: P) -> list[P]:
     seq, par = p.get("sequential"), p.get("parallel")
     if seq:
         size = seq["page_size"]
-        # One query per full page, the last page, and one more that confirms a large short
-        # page was not a row cap (the tap's cap guard).
+        # One query per full page, the last (short or empty) page, and Looker's count of the
+        # window that proves the end (the tap's completeness proof).
         bound = sum(pages(n, size) + 1 for n in seq["records_by_stream"].values())
         add(
             f"first load: Looker queries <= sum over streams of (records // {size:,} + 2)",
@@ -57,10 +57,10 @@ def checks(p: P) -> list[P]:
                 else ""
             ),
         )
-        # A confirming query (cap guard) depends on whether the tap's own queries landed in
-        # history/query meanwhile: at most one more per growing stream.
+        # A stream whose rows grow meanwhile (the tap's own queries in history/query) may
+        # need one page more: at most one more query per growing stream.
         add(
-            "fan-out: no extra Looker queries (one cap-guard query more per growing stream)",
+            "fan-out: no extra Looker queries (one more per growing stream)",
             par["api"]["query"] <= seq["api"]["query"] + len(grew),
             f"{par['api']['query']} vs {seq['api']['query']} queries",
         )

@@ -20,10 +20,8 @@ from functools import cached_property
 from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, MapExpressionError, StreamMapConfigError
-from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.singerlib import Schema, StateMessage
 from typing_extensions import override
 
@@ -404,8 +402,12 @@ class TapLookerActivity(Tap):
         ),
     ).to_dict()
 
+    # The catalog depends on the settings (explores, their live fields): singer-sdk then
+    # validates the config for --discover too, which Meltano runs before every sync.
+    dynamic_catalog = True
+
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - Tap's own
-        """The tap; settings are validated before anything else happens."""
+        """The tap; settings are normalised and validated before anything else happens."""
         self.redact = Redactor()
         self._audit_entries: list[AuditEntry] = []
         _REDACTORS.append(self.redact)  # for main's last line, which no instance writes
@@ -414,13 +416,21 @@ class TapLookerActivity(Tap):
             handler.addFilter(RedactingFilter(self.redact))
         # looker-sdk logs every request at INFO; the tap logs a summary per stream instead.
         logging.getLogger("looker_sdk").setLevel(logging.WARNING)
-        config = kwargs.get("config")
-        if isinstance(config, dict):
-            self.redact.add_credentials(
-                str(config.get("client_id") or ""), str(config.get("client_secret") or "")
-            )
+        # The settings are resolved here, not by singer-sdk, so that normalise_settings sees
+        # them before its validation (in every mode, --discover included: discovery builds
+        # the streams from them, and a look-back of "ten" would be a TypeError there), and
+        # --config ENV text is not read first by its conversions ("ture" is false to them).
+        config = self._given_settings(kwargs.get("config"))
+        if kwargs.pop("parse_env_config", False):
+            config |= self._environment_settings()
+        self.redact.add_credentials(
+            str(config.get("client_id") or ""), str(config.get("client_secret") or "")
+        )
+        problems = normalise_settings(config, self.full_config_jsonschema())
+        if problems:
+            raise LookerConfigError(self.redact(f"invalid config: {'; '.join(problems)}"))
         try:
-            super().__init__(*args, **kwargs)
+            super().__init__(*args, **{**kwargs, "config": config, "parse_env_config": False})
         except ConfigValidationError as exc:
             msg = f"invalid config: {'; '.join(exc.errors) or exc}"
             raise LookerConfigError(self.redact(msg)) from None
@@ -430,21 +440,55 @@ class TapLookerActivity(Tap):
             except ValueError:  # not the main thread (embedded use): leave it to the host
                 break
 
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Nulls and spelled-out values made what the schema declares, then validated.
+    @staticmethod
+    def _given_settings(config: object) -> dict[str, t.Any]:
+        """``config`` as Tap takes it (a dict, a file, or files merged in order) as a copy."""
+        if config is None:
+            return {}
+        if isinstance(config, dict):
+            return copy.deepcopy(config)  # normalised in place: never the caller's dict
+        if isinstance(config, str | os.PathLike):
+            return _read_json_object(os.fspath(config), "config")
+        if isinstance(config, list):
+            merged: dict[str, t.Any] = {}
+            for path in config:  # later files win, as in singer-sdk
+                merged |= _read_json_object(os.fspath(path), "config")
+            return merged
+        msg = f"config must be a dict or config file paths, not {type(config).__name__}"
+        raise LookerConfigError(msg)
 
-        In every mode: singer-sdk skips validation for --discover (raise_errors False), and
-        discovery builds the streams from these settings too (a look-back of "ten" minutes
-        or a time zone of 5 would be a TypeError there).
+    @classmethod
+    def _environment_settings(cls) -> dict[str, t.Any]:
+        """``--config ENV``: each setting from ``TAP_LOOKER_ACTIVITY_<NAME>``, as singer-sdk.
+
+        Booleans and numbers stay text for normalise_settings; a setting that may be text
+        (explores) stays text; objects and lists are JSON.
         """
-        del raise_errors
-        schema = self.config_jsonschema
-        self.append_builtin_config(schema)  # singer-sdk's settings, as its validation does
-        problems = normalise_settings(self._config, schema)
-        if problems:
-            raise LookerConfigError(self.redact(f"invalid config: {'; '.join(problems)}"))
-        return super()._validate_config(raise_errors=True)
+        prefix = f"{cls.name.upper().replace('-', '_')}_"  # singer-sdk's naming
+        settings: dict[str, t.Any] = {}
+        for name, declared in cls.full_config_jsonschema()["properties"].items():
+            variable = prefix + name.upper().replace("-", "_")
+            if variable not in os.environ:
+                continue
+            text = os.environ[variable]
+            types = declared.get("type")
+            kinds = {types} if isinstance(types, str) else set(types or ())
+            if "string" in kinds or not kinds & {"array", "object"}:
+                settings[name] = text
+                continue
+            try:
+                settings[name] = json.loads(text)
+            except ValueError as exc:
+                msg = f"{variable} is not valid JSON ({exc})"
+                raise LookerConfigError(msg) from None
+        return settings
+
+    @classmethod
+    def full_config_jsonschema(cls) -> dict[str, t.Any]:
+        """A copy of the config schema with singer-sdk's built-in settings, as it validates."""
+        schema = copy.deepcopy(cls.config_jsonschema)
+        cls.append_builtin_config(schema)
+        return schema
 
     @classmethod
     @override
@@ -461,19 +505,6 @@ class TapLookerActivity(Tap):
             batch["required"] = ["encoding", "storage"]
             batch["properties"]["encoding"]["required"] = ["format"]
             batch["properties"]["storage"]["required"] = ["root"]
-
-    @classproperty
-    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 - singer-sdk's own
-        """``--config ENV``: boolean, integer and number settings as text, for normalise_settings.
-
-        singer-sdk reads any text but true/1 as false and int() fails with a traceback.
-        """
-        schema = copy.deepcopy(cls.config_jsonschema)
-        cls.append_builtin_config(schema)
-        for declared in schema["properties"].values():
-            if _scalar_kind(declared) in SPELLINGS:
-                declared["type"] = ["string", "null"]
-        return parse_environment_config(schema, cls._env_var_prefix)
 
     # --- settings, validated once ------------------------------------------------------------
 
