@@ -28,7 +28,7 @@ BIN = Path(sys.executable).parent
 OUTPUT = ROOT / "output"
 DUCKDB_FILE = OUTPUT / "warehouse.duckdb"
 STATE_DIR = OUTPUT / "demo-state"
-STREAMS = ("content_usage", "dashboard", "look", "user")
+STREAMS = ("content_usage", "dashboard", "look", "user", "sync_audit")
 RAW, ANALYTICS = "looker_activity", "looker_activity_analytics"
 DAY = 86_400
 

@@ -68,7 +68,11 @@ def test_initial_load_equals_truth_with_types(runs: dict[str, Snapshot]) -> None
     assert types["last_accessed_date"] == "DATE"
     staged = [o for o in snap.staged_objects if o.endswith(".jsonl.gz")]
     assert staged, f"nothing staged in GCS: {snap.staged_objects}"
-    assert all("/content_usage" in o for o in staged)
+    # The data and the run's own audit, both staged through GCS like any stream.
+    assert {"content_usage", "sync_audit"} == {
+        stream for o in staged for stream in ("content_usage", "sync_audit") if f"/{stream}" in o
+    }
+    assert all("/content_usage" in o or "/sync_audit" in o for o in staged)
 
 
 def test_rerun_after_looker_moved_on_converges(runs: dict[str, Snapshot]) -> None:

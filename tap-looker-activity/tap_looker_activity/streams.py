@@ -433,11 +433,11 @@ class ExploreStream(LookerStream):
         where = f"stream {self.name} (explore {definition.model}/{definition.explore}): "
         convert = row_converter(dims, tz, where=where)
         key_fields = definition.surrogate_key_fields
-        keep = self._not_own_activity(dims)
         state_before = copy.deepcopy(self.stream_state or {})
         audit = AuditEntry(stream=self.name, run_started_at=self.window_end())
         try:
             window = self._window(tz, audit)
+            keep = self._not_own_activity(dims)
         except LookerActivityError as exc:
             raise in_context(exc, where) from None
         keyset = self._keyset(dims)
@@ -497,11 +497,29 @@ class ExploreStream(LookerStream):
         return self._looker().count_measure(self.definition.model, self.definition.explore, view)
 
     def _not_own_activity(self, dims: list[Dimension]) -> Callable[[Mapping[str, t.Any]], bool]:
-        """A row filter leaving out the tap's own queries (1 API call to learn its user)."""
-        actor = next((d for d in dims if d.name == self.definition.actor_field), None)
-        if actor is None or not self.settings.exclude_own_activity:
+        """A row filter leaving out the tap's own queries (1 API call to learn its user).
+
+        It never turns itself off: without the actor field or the API user's id it would
+        load the export's own queries as usage, so the stream stops in one line instead.
+        """
+        field_name = self.definition.actor_field
+        if not field_name or not self.settings.exclude_own_activity:
             return lambda _row: True
+        actor = next((d for d in dims if d.name == field_name), None)
+        if actor is None:
+            msg = (
+                f"exclude_own_activity needs {self.name}.{field_name} to tell the tap's own "
+                f"queries apart: select it, or set exclude_own_activity to false"
+            )
+            raise LookerConfigError(msg)
         me = self._looker().api_user_id()
+        if not me:
+            msg = (
+                "exclude_own_activity: Looker's GET /user gave no id for the API user; "
+                "cannot leave out the tap's own queries (set exclude_own_activity to false "
+                "to load them)"
+            )
+            raise LookerResponseError(msg)
         name = actor.looker_name
         return lambda row: str(row.get(name)) != me if isinstance(row, dict) else True
 

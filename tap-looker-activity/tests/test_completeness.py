@@ -191,3 +191,22 @@ def test_a_bookmark_after_lookers_clock_fails_in_one_line(make_simulator) -> Non
     assert "later than Looker's clock" in line, line
     assert "system_timezone" in line
     assert "Traceback" not in run.stderr
+
+
+def test_leaving_out_own_queries_never_turns_itself_off(make_simulator, catalog) -> None:
+    """user_id deselected, or an API user without id: one line, not the tap's own queries
+    loaded as usage."""
+    sim = make_simulator(rows=10, seed=77, explores={"history": 30})
+    selected = selecting(catalog, "history")
+    for entry in selected["streams"]:
+        if entry["tap_stream_id"] == "history":
+            for md in entry["metadata"]:
+                if md["breadcrumb"] == ["properties", "user_id"]:
+                    md["metadata"]["selected"] = False
+
+    run = run_tap(tap_config(sim), catalog=selected, check=False)
+
+    assert run.returncode == 2
+    line = last_line(run)
+    assert "exclude_own_activity needs history.user_id" in line, line
+    assert "history" not in run.records
