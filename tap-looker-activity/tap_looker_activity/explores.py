@@ -352,6 +352,23 @@ class ExploreDefinition:
             dims.append(Dimension(looker_name, name, looker_type, json_type))
         return dims
 
+    def type_changes(self, raw_dimensions: Iterable[Mapping[str, t.Any]]) -> list[str]:
+        """Known fields Looker now describes with another kind of type (schema drift).
+
+        Converting their values by either type would load wrong values (a count read as a
+        time, a time as a count), so the stream stops instead; names which, then and now.
+        """
+        known = {d.looker_name: d for d in self.fallback_dimensions}
+        changes = []
+        for raw in raw_dimensions:
+            bundled = known.get(str(raw.get("name") or ""))
+            looker_type = str(raw.get("type") or "string")
+            if bundled and not _compatible(bundled.json_type, json_type_for(looker_type)):
+                changes.append(
+                    f"{bundled.looker_name} is now a {looker_type} (was {bundled.looker_type})"
+                )
+        return changes
+
 
 def _compatible(bundled: str, generic: str) -> bool:
     return bundled == generic or (bundled == "integer" and generic == "number")

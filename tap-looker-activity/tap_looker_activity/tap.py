@@ -669,6 +669,14 @@ class TapLookerActivity(Tap):
                 "%s: metadata unavailable (%s); using the bundled fields", where, exc
             )
             return list(definition.fallback_dimensions)
+        changed = definition.type_changes(raw)
+        if changed:
+            msg = (
+                f"{where}: Looker's LookML changed the type of known fields: "
+                f"{'; '.join(changed)}. Stopping before any row is converted by the wrong "
+                "type; a tap release that knows the new type is needed"
+            )
+            raise LookerResponseError(msg)
         dims = definition.dimensions_from_metadata(raw)
         by_name = {d.name: d for d in dims}
         missing = [name for name in definition.required_fields if name not in by_name]

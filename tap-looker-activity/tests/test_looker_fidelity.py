@@ -231,3 +231,21 @@ def test_a_quiet_daily_run_costs_one_login_one_metadata_call_and_two_queries(
     assert stats["total"] == 4
     # Never from Looker's cache.
     assert all(q["params"]["cache"] == "false" for q in stats["queries"])
+
+
+# --- schema drift: a known field changes type ---------------------------------------------------
+
+
+def test_a_known_field_that_changes_type_stops_the_run_in_one_line(make_simulator) -> None:
+    sim = make_simulator(rows=300, seed=60)
+    sim.remove_dimension("other_count")
+    sim.add_dimension("other_count", "date_time", lambda row: row["last_accessed_time"])
+
+    run = run_tap(tap_config(sim), check=False)
+
+    assert run.returncode == 1
+    last = _last_line(run.stderr)
+    assert "content_usage.other_count is now a date_time (was number)" in last, last
+    assert "Traceback" not in run.stderr
+    assert not run.records.get("content_usage")
+    assert sim.stats()["query"] == 0  # stopped before reading a row
