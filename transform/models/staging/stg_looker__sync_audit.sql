@@ -1,5 +1,8 @@
 {{ config(enabled=looker_stream_selected('sync_audit')) }}
 {%- set src = source('looker', 'sync_audit') %}
+{#- The audit lands only where the tap's select includes sync_audit (meltano.yml does by
+    default); a run whose select left it out leaves no table: no rows, not a failed build. -#}
+{%- set loaded = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) if execute else true %}
 -- One row per tap stream and run: what the run read and what Looker counted.
 select
     {{ looker_column(src, ['run_started_at'], dbt.type_timestamp(), 'run_started_at') }},
@@ -11,4 +14,4 @@ select
     {{ looker_column(src, ['looker_queries'], dbt.type_bigint(), 'looker_queries') }},
     {{ looker_column(src, ['looker_count'], dbt.type_bigint(), 'looker_count') }},
     {{ looker_column(src, ['status'], dbt.type_string(), 'status') }}
-from {{ src }}
+{% if loaded %}from {{ src }}{% else %}where false{% endif %}
