@@ -47,6 +47,7 @@ def test_daily_meltano_run_budget_and_late_rows(make_simulator, tmp_path: Path) 
     assert late <= _ids(database)
     assert _ids(database) == {r["id"] for r in sim.truth()}
     stats = sim.stats()
-    # Meltano's discovery costs nothing; the sync one login, one metadata call, one query.
-    assert (stats["login"], stats["explore"], stats["query"], stats["logout"]) == (1, 1, 1, 0)
-    assert stats["total"] == 3
+    # Meltano's discovery costs nothing; the sync one login, one metadata call, the page and
+    # Looker's count that proves the short page is the end.
+    assert (stats["login"], stats["explore"], stats["query"], stats["logout"]) == (1, 1, 2, 0)
+    assert stats["total"] == 4
