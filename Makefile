@@ -55,6 +55,8 @@ lint: $(STAMP)  ## ruff and mypy
 		target-bigquery-fixes/target_bigquery_fixes
 	$(BIN)/mypy --strict --ignore-missing-imports orchestrate/airflow/dags/meltano.py \
 		orchestrate/meltano_private.py
+	# target-duckdb itself lives only in the plugin's venv (not typed here).
+	$(BIN)/mypy --strict --ignore-missing-imports target-duckdb-guard/target_duckdb_guard
 
 .PHONY: test
 test: install lint  ## Run every test suite (tap, simulator, end-to-end)
