@@ -85,13 +85,17 @@ def report(seconds: list[float]) -> None:
             "select count(*), count(*) filter (where never_accessed), max(stale_after_days) "
             f"from {ANALYTICS}.stale_content"
         ).fetchone() or (0, 0, 90)
-        (reads, proven, rows, counted) = con.execute(
-            "select count(*), count(*) filter (where is_proven), coalesce(sum(rows_read), 0), "
-            f"coalesce(sum(looker_count), 0) from {ANALYTICS}.extraction_audit"
+        (reads, proven, uncounted, rows, counted) = con.execute(
+            "select count(*), count(*) filter (where is_proven), "
+            "count(*) filter (where looker_count is null and status = 'complete'), "
+            "coalesce(sum(rows_read) filter (where is_proven), 0), "
+            f"coalesce(sum(looker_count) filter (where is_proven), 0) "
+            f"from {ANALYTICS}.extraction_audit"
         ).fetchone()
         print(
             f"demo: {proven} of {reads} stream reads proven complete by Looker's own count "
-            f"({rows:,} rows read, {counted:,} counted): {ANALYTICS}.extraction_audit"
+            f"({rows:,} rows read, {counted:,} counted), {uncounted} ended on an empty page "
+            f"(no count: the REST dashboard list): {ANALYTICS}.extraction_audit"
         )
         print(
             f"demo: {stale} stale dashboards and Looks (not opened for {days or 90}+ days, "
