@@ -20,20 +20,25 @@ def _table(path: Path) -> dict[int, tuple]:
     return {r[0]: r for r in rows}
 
 
+def _env(base_url: str, database: Path, **extra: str) -> dict[str, str]:
+    """The dev job pointed at a simulator and a DuckDB file of the test's own."""
+    return {
+        "TAP_LOOKER_ACTIVITY_BASE_URL": base_url,
+        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
+        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
+        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "1000",
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        **extra,
+    }
+
+
 def test_duckdb_path_lands_every_row_and_upserts(
     make_simulator, meltano_project: MeltanoProject, tmp_path: Path
 ) -> None:
     # More rows than one target-duckdb batch, so a lost first row per batch would show.
     sim = make_simulator(rows=4_321, seed=55)
     database = tmp_path / "warehouse.duckdb"
-    env = {
-        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
-        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
-        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
-        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "1000",
-        "TARGET_DUCKDB_FILEPATH": str(database),
-        "TARGET_DUCKDB_BATCH_SIZE_ROWS": "1000",
-    }
+    env = _env(sim.base_url, database, TARGET_DUCKDB_BATCH_SIZE_ROWS="1000")
 
     meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
     first = _table(database)
@@ -57,13 +62,7 @@ def test_every_run_audits_itself_in_the_warehouse(
     and run, each proven by Looker's own count of the run's window."""
     sim = make_simulator(rows=2_345, seed=56)
     database = tmp_path / "warehouse.duckdb"
-    env = {
-        "TAP_LOOKER_ACTIVITY_BASE_URL": sim.base_url,
-        "TAP_LOOKER_ACTIVITY_CLIENT_ID": CLIENT_ID,
-        "TAP_LOOKER_ACTIVITY_CLIENT_SECRET": CLIENT_SECRET,
-        "TAP_LOOKER_ACTIVITY_PAGE_SIZE": "1000",
-        "TARGET_DUCKDB_FILEPATH": str(database),
-    }
+    env = _env(sim.base_url, database)
 
     meltano_project.run("run", "looker-to-duckdb", environment="dev", env=env)
     sim.advance(seconds=3_600, new_rows=50, touched_rows=70)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 import pytest
+from looker_simulator import LookerSimulator
 from looker_simulator.testing import simulator_factory
 
-if t.TYPE_CHECKING:
-    from looker_simulator import LookerSimulator
+from tests.singer_run import run_tap
 
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret-9f3a7c"  # a test credential, grepped for in logs
@@ -59,3 +60,12 @@ def expected_by_id(sim: LookerSimulator) -> dict[int, dict[str, t.Any]]:
 def make_simulator() -> t.Iterator[t.Callable[..., LookerSimulator]]:
     with simulator_factory(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as make:
         yield make
+
+
+@pytest.fixture(scope="session")
+def discovered() -> dict[str, t.Any]:
+    """The catalog of a real --discover (live metadata of every explore)."""
+    with LookerSimulator(
+        rows=10, explores="all", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    ) as sim:
+        return json.loads(run_tap(tap_config(sim), args=("--discover",)).stdout)

@@ -11,26 +11,16 @@ with the bookmark left where it was.
 from __future__ import annotations
 
 import copy
-import json
 import typing as t
 
 import pytest
-from looker_simulator import LookerSimulator
 
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, expected_by_id, tap_config
+from tests.conftest import expected_by_id, tap_config
 from tests.singer_run import TapRun, run_tap
 
 PAGE_SIZE = 500
 # Below, equal to and above page_size, odd sizes, and caps that vary per answer.
 CAPS: list[int | list[int]] = [99, 450, 499, 500, 501, [480, 333, 499, 117]]
-
-
-@pytest.fixture(scope="module")
-def catalog() -> dict[str, t.Any]:
-    with LookerSimulator(
-        rows=10, explores="all", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-    ) as sim:
-        return json.loads(run_tap(tap_config(sim), args=("--discover",)).stdout)
 
 
 def selecting(catalog: dict[str, t.Any], *streams: str) -> dict[str, t.Any]:
@@ -75,11 +65,11 @@ def test_an_incremental_stream_pages_past_any_cap(make_simulator, cap: int | lis
 
 @pytest.mark.parametrize("cap", CAPS, ids=str)
 def test_a_full_table_stream_reads_every_row_under_any_cap(
-    make_simulator, catalog, cap: int | list[int]
+    make_simulator, discovered, cap: int | list[int]
 ) -> None:
     sim = make_simulator(rows=10, explores={"user": 1_300}, max_row_limit=cap)
 
-    run = run_tap(tap_config(sim, page_size=PAGE_SIZE), catalog=selecting(catalog, "user"))
+    run = run_tap(tap_config(sim, page_size=PAGE_SIZE), catalog=selecting(discovered, "user"))
 
     ids = [r["id"] for r in run.records["user"]]
     assert len(ids) == len(set(ids)) == sim.row_count("user") == 1_300
@@ -90,12 +80,12 @@ def test_a_full_table_stream_reads_every_row_under_any_cap(
 
 @pytest.mark.parametrize("cap", [*CAPS, PAGE_SIZE + 1], ids=str)
 def test_the_dashboard_search_reads_every_dashboard_under_any_cap(
-    make_simulator, catalog, cap: int | list[int]
+    make_simulator, discovered, cap: int | list[int]
 ) -> None:
     sim = make_simulator(rows=10, explores={"dashboard": 1_200}, max_row_limit=cap)
     want = {d["id"] for d in sim.dashboards()}
 
-    run = run_tap(tap_config(sim, page_size=PAGE_SIZE), catalog=selecting(catalog, "dashboard"))
+    run = run_tap(tap_config(sim, page_size=PAGE_SIZE), catalog=selecting(discovered, "dashboard"))
 
     ids = [r["id"] for r in run.records["dashboard"]]
     assert len(ids) == len(set(ids))
@@ -113,10 +103,10 @@ def test_one_answer_cut_short_once_is_paged_past(make_simulator) -> None:
     assert "Looker returned 123 rows to a query with limit 500" in run.stderr
 
 
-def test_the_tap_own_history_rows_never_end_history_early(make_simulator, catalog) -> None:
+def test_the_tap_own_history_rows_never_end_history_early(make_simulator, discovered) -> None:
     """Pages made only of the tap's own queries (left out) do not end the stream."""
     sim = make_simulator(rows=10, seed=73, explores={"history": 12, "query": 12})
-    selected = selecting(catalog, "history")
+    selected = selecting(discovered, "history")
     config = tap_config(sim, page_size=5)
     for _ in range(4):  # earlier runs: their queries are history rows by the API user
         run_tap(config, catalog=selected)
@@ -193,11 +183,11 @@ def test_a_bookmark_after_lookers_clock_fails_in_one_line(make_simulator) -> Non
     assert "Traceback" not in run.stderr
 
 
-def test_leaving_out_own_queries_never_turns_itself_off(make_simulator, catalog) -> None:
+def test_leaving_out_own_queries_never_turns_itself_off(make_simulator, discovered) -> None:
     """user_id deselected, or an API user without id: one line, not the tap's own queries
     loaded as usage."""
     sim = make_simulator(rows=10, seed=77, explores={"history": 30})
-    selected = selecting(catalog, "history")
+    selected = selecting(discovered, "history")
     for entry in selected["streams"]:
         if entry["tap_stream_id"] == "history":
             for md in entry["metadata"]:

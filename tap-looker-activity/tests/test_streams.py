@@ -15,7 +15,6 @@ import zoneinfo
 from collections import Counter
 
 import pytest
-from looker_simulator import LookerSimulator
 
 from tap_looker_activity.explores import (
     SURROGATE_KEY,
@@ -27,8 +26,11 @@ from tap_looker_activity.explores import (
 from tap_looker_activity.paging import after_expression
 from tap_looker_activity.records import surrogate_key
 from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, tap_config
+from tests.conftest import tap_config
 from tests.singer_run import TapRun, run_tap
+
+if t.TYPE_CHECKING:
+    from looker_simulator import LookerSimulator
 
 DEFINITIONS = {d.name: d for d in SYSTEM_ACTIVITY_STREAMS}
 STREAMS = list(DEFINITIONS)
@@ -53,15 +55,6 @@ def simulator_for(make_simulator, stream: str, rows: int, **kwargs: t.Any) -> Lo
     if explore == "content_usage":
         return make_simulator(rows=rows, **kwargs)
     return make_simulator(rows=10, explores={explore: rows}, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def discovered() -> dict[str, t.Any]:
-    """The catalog of a real --discover (live metadata of every explore)."""
-    with LookerSimulator(
-        rows=10, explores="all", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-    ) as sim:
-        return json.loads(run_tap(tap_config(sim), args=("--discover",)).stdout)
 
 
 def only(catalog: dict[str, t.Any], stream: str) -> dict[str, t.Any]:
