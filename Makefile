@@ -57,6 +57,9 @@ lint: $(STAMP)  ## ruff and mypy
 		orchestrate/meltano_private.py
 	# target-duckdb itself lives only in the plugin's venv (not typed here).
 	$(BIN)/mypy --strict --ignore-missing-imports target-duckdb-guard/target_duckdb_guard
+	# meltano.yml and its included files against Meltano's own JSON schema.
+	$(BIN)/mypy --strict --ignore-missing-imports scripts/check_meltano_schema.py
+	$(BIN)/python scripts/check_meltano_schema.py
 
 .PHONY: test
 test: install lint  ## Run every test suite (tap, simulator, end-to-end)
