@@ -271,6 +271,23 @@ def test_meltano_bad_boolean_or_integer_setting_is_one_line_naming_it(
     assert not list(tmp_path.glob("*.jsonl")), "nothing is extracted with a bad setting"
 
 
+def test_meltano_passes_a_non_iso_start_date_to_the_tap_which_refuses_it(
+    project: IsolatedMeltano, sim: LookerSimulator, tmp_path: Path
+) -> None:
+    """`03/04/2024` is ambiguous (3 April or 4 March): Meltano's `kind: date_iso8601` made it
+    4 March and the run loaded from there. As `kind: string` it reaches the tap unchanged."""
+    env = _jsonl_env(sim, tmp_path, START_DATE="03/04/2024")
+    proc = project.run(
+        "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env, check=False,
+        timeout=300,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-4000:]
+    one_line(output, PREFIX, "start_date '03/04/2024' is not an ISO 8601 date or timestamp")
+    assert "Traceback" not in output, output[-4000:]
+    assert not list(tmp_path.glob("*.jsonl")), "nothing is extracted with a bad start_date"
+
+
 def test_meltano_boolean_and_integer_settings_as_text_are_taken(
     project: IsolatedMeltano, tmp_path: Path
 ) -> None:
