@@ -153,5 +153,5 @@ def expected_stale(
 
 
 def pii_hash(value: str, salt: str) -> str:
-    """What the tap's stream map writes instead of a personal value (meltano.yml)."""
+    """What the tap writes instead of a personal value with hash_pii (tap_looker_activity.pii)."""
     return hashlib.sha256((salt + value).encode()).hexdigest()

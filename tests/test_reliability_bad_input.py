@@ -244,8 +244,7 @@ def _jsonl_env(sim: LookerSimulator, out: Path, **settings: str) -> dict[str, st
         # Meltano's own `kind: boolean` read this as false: the tap's queries in history.
         ("EXCLUDE_OWN_ACTIVITY", "ture", "exclude_own_activity must be true or false, got 'ture'"),
         # ... and this as false: plain emails and names in the warehouse.
-        ("STREAM_MAP_CONFIG_HASH_PII", "ture",
-         "stream_map_config.hash_pii must be true or false, got 'ture'"),
+        ("HASH_PII", "ture", "hash_pii must be true or false, got 'ture'"),
         # Meltano's own `kind: integer` failed with int()'s traceback, naming no setting.
         ("LOOKBACK_MINUTES", "ten", "lookback_minutes must be an integer, got 'ten'"),
         ("PAGE_SIZE", "lots", "page_size must be an integer, got 'lots'"),
@@ -292,32 +291,48 @@ def test_meltano_boolean_and_integer_settings_as_text_are_taken(
     project: IsolatedMeltano, tmp_path: Path
 ) -> None:
     """The same settings spelled right work; " Yes " (Meltano's `kind: boolean` read it as
-    false) really switches hashing on."""
+    false) really switches hashing on, and it cannot be bypassed: neither by a configured
+    explore over the same users nor by a user's own stream map copying the email."""
+    explores = [{"name": "audit_users", "model": "system__activity", "explore": "user",
+                 "primary_keys": ["id"]}]  # fmt: skip
     with LookerSimulator(
         rows=50, seed=803, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
         explores={"user": 20},
     ) as sim:  # fmt: skip
         env = _jsonl_env(
-            sim, tmp_path, EXCLUDE_OWN_ACTIVITY="False", STREAM_MAP_CONFIG_HASH_PII=" Yes ",
-            STREAM_MAP_CONFIG_PII_SALT="salt", LOOKBACK_MINUTES="10", PAGE_SIZE="7",
-            MAX_RETRIES="2", TIMEOUT="30",
+            sim, tmp_path, EXCLUDE_OWN_ACTIVITY="False", HASH_PII=" Yes ", PII_SALT="salt",
+            LOOKBACK_MINUTES="10", PAGE_SIZE="7", MAX_RETRIES="2", TIMEOUT="30",
+            EXPLORES=json.dumps(explores),
+            STREAM_MAPS=json.dumps({"user": {"email_copy": "email"}}),
         )  # fmt: skip
-        env["TAP_LOOKER_ACTIVITY__SELECT"] = json.dumps(["content_usage.*", "user.*"])
+        env["TAP_LOOKER_ACTIVITY__SELECT"] = json.dumps(
+            ["content_usage.*", "user.*", "audit_users.*"]
+        )
         proc = project.run(
             "run", "tap-looker-activity", "target-jsonl", environment="dev", env=env,
             check=False, timeout=300,
         )  # fmt: skip
-        emails = {row["email"] for row in sim.truth("user") if row.get("email")}
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+        users_truth = sim.truth("user")
+    emails = {row["email"] for row in users_truth if row.get("email")}
+    names = {
+        row[k] for row in users_truth for k in ("name", "first_name", "last_name") if row.get(k)
+    }
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
     content = (tmp_path / "content_usage.jsonl").read_text().splitlines()
     assert len(content) == 50
-    users = [json.loads(line) for line in (tmp_path / "user.jsonl").read_text().splitlines()]
-    assert users, "the user stream was not extracted"
     assert emails, "the simulator's users have emails"
-    written = {user["email"] for user in users if user.get("email")}
-    assert written, "no email was written"
-    assert not written & emails, "hash_pii=' Yes ' left plain emails"
-    assert all(len(email) == 64 for email in written), written
+    for stream, column in (("user", "email"), ("user", "email_copy"), ("audit_users", "email")):
+        rows = [
+            json.loads(line) for line in (tmp_path / f"{stream}.jsonl").read_text().splitlines()
+        ]
+        written = {row[column] for row in rows if row.get(column)}
+        assert written, f"no {stream}.{column} was written"
+        assert not written & emails, f"hash_pii=' Yes ' left plain emails in {stream}.{column}"
+        assert all(len(email) == 64 for email in written), written
+    files = "".join(path.read_text() for path in tmp_path.glob("*.jsonl"))
+    leaks = [value for value in emails | names if value in files or value in output]
+    assert not leaks, f"plain personal data in the output or the logs: {leaks[:3]}"
 
 
 @pytest.mark.parametrize(

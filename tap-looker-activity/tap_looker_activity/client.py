@@ -299,15 +299,71 @@ class LookerHTTPSession(requests.Session):
         if status == 401:  # noqa: PLR2004
             return SessionRejectedError(f"{where} answered 401{suffix}")
         if status == 403:  # noqa: PLR2004
-            return LookerForbiddenError(
-                f"{where} answered 403 Forbidden{suffix}; the API user needs access to "
-                "the System Activity model (see_system_activity)"
-            )
+            need = _permission_needed(where, response.request.body)
+            return LookerForbiddenError(f"{where} answered 403 Forbidden{suffix}; {need}")
         if status == 404:  # noqa: PLR2004
             return LookerNotFoundError(f"{where} answered 404 Not Found{suffix}")
         if status in {400, 422}:
             return LookerQueryError(f"{where} rejected the request (HTTP {status}){suffix}")
         return LookerResponseError(f"{where} answered HTTP {status}{suffix}")
+
+
+_SYSTEM_ACTIVITY_MODEL = "system__activity"
+_EXPLORE_PATH = re.compile(rf"{re.escape(API_PATH)}/lookml_models/([^/]+)/explores/")
+
+
+def _query_model(body: object) -> str | None:
+    """The ``model`` of an inline query's JSON body (None if it cannot be read)."""
+    if isinstance(body, str):
+        body = body.encode()
+    if not isinstance(body, bytes):
+        return None
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    model = payload.get("model") if isinstance(payload, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _permission_needed(where: str, body: object = None) -> str:
+    """What a 403 to ``where`` ("Looker API METHOD /api/4.0/...") says the API user lacks.
+
+    Looker's permissions: System Activity explores and queries need ``see_system_activity``;
+    another model's need ``access_data`` on that model; ``GET /dashboards/search`` lists
+    user-defined dashboards, which need ``see_user_dashboards`` (with ``see_looks`` and
+    ``access_data``) on their models and View access to their folders; ``GET /user`` (the
+    caller's own user) is open to every authenticated API user, so a 403 there is about the
+    user or its API keys, not a permission.
+    """
+    path = where.rpartition(" ")[2]
+    explore = _EXPLORE_PATH.match(path)
+    if explore:
+        model: str | None = urllib.parse.unquote(explore.group(1))
+    elif path.startswith(f"{API_PATH}/queries/run/"):
+        model = _query_model(body)
+    else:
+        model = None
+    if model == _SYSTEM_ACTIVITY_MODEL:
+        return "the API user needs access to the System Activity model (see_system_activity)"
+    if model is not None:
+        return f"the API user needs the access_data permission on the model {model}"
+    if path.startswith(f"{API_PATH}/queries/"):
+        return (
+            "the API user needs see_system_activity (System Activity) or access_data (any "
+            "other model) on the query's model"
+        )
+    if path == f"{API_PATH}/user":
+        return (
+            "every active API user may read its own user, so the API user is disabled or its "
+            "API keys may not call the API (not a missing permission)"
+        )
+    if path == f"{API_PATH}/dashboards/search":
+        return (
+            "the API user needs see_user_dashboards (with see_looks and access_data) on the "
+            "dashboards' models and View access to their folders"
+        )
+    return "the API user lacks a Looker permission this call needs"
 
 
 def _http_date(value: str | None) -> dt.datetime | None:

@@ -20,12 +20,18 @@ import zoneinfo
 from tap_looker_activity.errors import LookerResponseError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from tap_looker_activity.explores import Dimension
 
 Converter = t.Callable[[t.Any], t.Any]
 Record = dict[str, t.Any]
+
+# PostgreSQL text cannot hold U+0000: target-postgres fails on a NUL in any string, on every
+# run, and loads nothing. Every string value has its NULs replaced by U+FFFD (as an unencodable
+# surrogate is) so that any target can load it; the stream logs how many values had one.
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
 
 # Looker's time formats, and the other spellings a proxy or an older Looker may use:
 # "2024-01-31 10:00:00", "2024/01/31 10:00:00", "2024-01-31T10:00:00.123Z", "... UTC".
@@ -203,38 +209,70 @@ def converter_for(dim: Dimension, tz: dt.tzinfo) -> Converter:
     return _CONVERTERS.get(dim.json_type, _string_converter)
 
 
-def row_converter(
-    dimensions: Iterable[Dimension], tz: dt.tzinfo, *, where: str = ""
-) -> Callable[[Mapping[str, t.Any]], Record]:
-    """A function turning one Looker row into one stream record.
+class RowConverter:
+    """Turns one Looker row into one stream record (``row_converter`` builds it).
 
-    ``tz`` is the zone naive Looker times are in (the system time zone for System Activity,
-    the query time zone for other models). Raises LookerResponseError on a row that is not an
-    object or a value its field's type cannot hold.
+    Counts the string values whose NULs it replaced (``nul_replaced``), so that the stream
+    says so once, when it is done, rather than once per value.
     """
-    plan = [(d.looker_name, d.name, d.json_type, converter_for(d, tz)) for d in dimensions]
 
-    def convert(row: Mapping[str, t.Any]) -> Record:
+    def __init__(self, dimensions: Iterable[Dimension], tz: dt.tzinfo, where: str) -> None:
+        self.where = where
+        self.nul_replaced = 0
+        self._plan = []
+        for dim in dimensions:
+            fn = converter_for(dim, tz)
+            self._plan.append(
+                (dim.looker_name, dim.name, dim.json_type, fn, fn is _string_converter)
+            )
+
+    def __call__(self, row: Mapping[str, t.Any]) -> Record:
+        """The record of ``row``; LookerResponseError on a value its type cannot hold."""
+        where = self.where
         if not isinstance(row, dict):
             msg = f"{where}Looker returned a row that is not a JSON object: {str(row)[:80]!r}"
             raise LookerResponseError(msg)
         record: Record = {}
-        for looker_name, name, json_type, fn in plan:
+        for looker_name, name, json_type, fn, is_text in self._plan:
             value = row.get(looker_name)
             if value is None:
                 record[name] = None
                 continue
             try:
-                record[name] = fn(value)
+                out = fn(value)
             except ValueConversionError:
                 msg = (
                     f"{where}Looker returned {str(value)[:60]!r} for {looker_name}, "
                     f"which is not a valid {json_type}"
                 )
                 raise LookerResponseError(msg) from None
+            # Only strings can hold a NUL (other types' converters refuse one).
+            if is_text and NUL in out:
+                out = out.replace(NUL, REPLACEMENT)
+                self.nul_replaced += 1
+            record[name] = out
         return record
 
-    return convert
+    def nul_warning(self) -> str | None:
+        """The one line a stream logs when it replaced NULs (None if it did not)."""
+        if not self.nul_replaced:
+            return None
+        return (
+            f"{self.where}replaced U+0000 (NUL) by U+FFFD in {self.nul_replaced} string "
+            "value(s): PostgreSQL text cannot hold NUL"
+        )
+
+
+def row_converter(
+    dimensions: Iterable[Dimension], tz: dt.tzinfo, *, where: str = ""
+) -> RowConverter:
+    """A function turning one Looker row into one stream record.
+
+    ``tz`` is the zone naive Looker times are in (the system time zone for System Activity,
+    the query time zone for other models). Raises LookerResponseError on a row that is not an
+    object or a value its field's type cannot hold.
+    """
+    return RowConverter(dimensions, tz, where)
 
 
 def surrogate_key(record: Mapping[str, t.Any], fields: Sequence[str]) -> str:

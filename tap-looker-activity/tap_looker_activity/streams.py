@@ -38,6 +38,7 @@ from tap_looker_activity.explores import (
     schema_for,
 )
 from tap_looker_activity.paging import KeysetPager, PageStats, datetime_literal, offset_pages
+from tap_looker_activity.pii import PersonalData
 from tap_looker_activity.records import (
     format_utc,
     parse_timestamp,
@@ -140,6 +141,7 @@ class ExtractSettings:
     system_timezone: str
     query_timezone: str
     exclude_own_activity: bool
+    personal_data: PersonalData = field(default_factory=PersonalData)  # hash_pii
 
     def timezone_of(self, definition: ExploreDefinition) -> str:
         """The zone Looker's naive times of this explore are in.
@@ -271,6 +273,7 @@ class LookerStream(Stream):
         self.dimensions = list(dimensions)
         self._built_schema: dict[str, t.Any] = {}
         self._schema_for: tuple[str, ...] | None = None
+        self._scrub: Callable[[dict[str, t.Any]], dict[str, t.Any]] | None = None
         super().__init__(tap, name=name)  # the schema is the property below
 
     @property
@@ -287,6 +290,20 @@ class LookerStream(Stream):
         """Fields as Looker describes them now (from live metadata)."""
         self.dimensions = list(dimensions)
         self._schema_for = None
+        self._scrub = None
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """Personal data hashed (hash_pii, tap_looker_activity.pii), in every stream.
+
+        singer-sdk runs this on every record before its stream maps, so a user's own
+        ``stream_maps`` see only the hashes.
+        """
+        if self._scrub is None:
+            self._scrub = self.settings.personal_data.scrubber(self.dimensions)
+        return self._scrub(row)
 
     def selected_dimensions(self) -> list[Dimension]:
         """Dimensions to query: the selected properties of the effective schema, in its types.
@@ -421,6 +438,16 @@ class ExploreStream(LookerStream):
         )
 
     @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """The surrogate key, computed after the hashing: never a plain email's hash."""
+        record = super().post_process(row, context)
+        if record is not None and (key_fields := self.definition.surrogate_key_fields):
+            record[SURROGATE_KEY] = surrogate_key(record, key_fields)
+        return record
+
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every row changed since the bookmark (minus the look-back), page by page."""
         definition = self.definition
@@ -461,9 +488,6 @@ class ExploreStream(LookerStream):
                 # A whole page is converted before any of it is written: a bad value stops
                 # the stream before its page, never in the middle of it.
                 records = [convert(row) for row in rows if keep(row)]
-                if key_fields:
-                    for record in records:
-                        record[SURROGATE_KEY] = surrogate_key(record, key_fields)
                 if page % 20 == 0:
                     self.logger.info(
                         "%s: %d pages, %d rows so far, up to %s",
@@ -479,6 +503,8 @@ class ExploreStream(LookerStream):
             self._audit(audit.finish(pager.stats, "incomplete" if incomplete else "failed"))
             raise exc if str(exc).startswith("stream ") else in_context(exc, where) from None
         self._audit(audit.finish(pager.stats, "complete"))
+        if warning := convert.nul_warning():
+            self.logger.warning(warning)
         self.log_summary(
             pager.stats.queries, pager.stats.rows, state_before.get("replication_key_value")
         )
@@ -602,6 +628,8 @@ class DashboardStream(LookerStream):
                 audit.records += len(rows)
                 yield from (convert(row) for row in rows)
         self._audit(audit.finish(stats, "complete"))
+        if warning := convert.nul_warning():
+            self.logger.warning(warning)
         self.log_summary(stats.queries, stats.rows, None)
 
     def _search_page(

@@ -45,6 +45,7 @@ from tap_looker_activity.explores import (
     Dimension,
     ExploreDefinition,
 )
+from tap_looker_activity.pii import PersonalData, pii_fields_setting
 from tap_looker_activity.records import ValueConversionError, format_utc, parse_timestamp
 from tap_looker_activity.streams import (
     SYSTEM_ACTIVITY_STREAMS,
@@ -374,26 +375,51 @@ class TapLookerActivity(Tap):
             ),
         ),
         th.Property(
+            "hash_pii",
+            th.BooleanType,  # or its spelling as text: a typo is refused, never "off"
+            default=False,
+            title="Hash personal data",
+            description=(
+                "Replace personal data (emails, first/last/full names, addresses in any "
+                "text, personal filter values) by its salted SHA-256 in every stream, "
+                "before any stream map runs."
+            ),
+        ),
+        th.Property(
+            "pii_salt",
+            th.StringType,
+            secret=True,
+            title="Salt for the personal-data hashes",
+            description="Keep it secret: unsalted email hashes can be reversed.",
+        ),
+        th.Property(
+            "pii_fields",
+            # A list, or its text (Meltano): a JSON list or comma-separated names.
+            th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
+            title="More personal fields",
+            description=(
+                "Text fields hashed too with hash_pii, in every stream: Looker's view.field "
+                "or the stream property (users.phone, users_phone)."
+            ),
+        ),
+        th.Property(
             "stream_map_config",
-            # singer-sdk's built-in setting (config.* in stream maps), with the values the
-            # project's stream maps read declared, so that they are checked like any setting:
-            # the personal-data switch must never read a typo as "off".
+            # singer-sdk's built-in setting (config.* in stream maps), with the project's
+            # former personal-data settings declared, so that they are checked like any
+            # setting: the personal-data switch must never read a typo as "off".
             th.ObjectType(
                 th.Property(
                     "hash_pii",
                     th.BooleanType,
-                    title="Hash personal data",
-                    description=(
-                        "The project's stream maps replace user emails and names by their "
-                        "SHA-256 when true. true or false."
-                    ),
+                    title="Hash personal data (deprecated)",
+                    description="Deprecated: use hash_pii. true or false.",
                 ),
                 th.Property(
                     "pii_salt",
                     th.StringType,
                     secret=True,
-                    title="Salt for the personal-data hashes",
-                    description="Keep it secret: unsalted email hashes can be reversed.",
+                    title="Salt for the personal-data hashes (deprecated)",
+                    description="Deprecated: use pii_salt.",
                 ),
                 additional_properties=True,
             ),
@@ -426,9 +452,12 @@ class TapLookerActivity(Tap):
         self.redact.add_credentials(
             str(config.get("client_id") or ""), str(config.get("client_secret") or "")
         )
+        for name in ("pii_salt", "stream_map_config.pii_salt"):
+            self.redact.add(str(_given_pii_settings(config).get(name) or ""))
         problems = normalise_settings(config, self.full_config_jsonschema())
         if problems:
             raise LookerConfigError(self.redact(f"invalid config: {'; '.join(problems)}"))
+        self._pii_given = _given_pii_settings(config)  # before singer-sdk adds the defaults
         try:
             super().__init__(*args, **{**kwargs, "config": config, "parse_env_config": False})
         except ConfigValidationError as exc:
@@ -536,6 +565,34 @@ class TapLookerActivity(Tap):
             system_timezone=self.config["system_timezone"],
             query_timezone=self.config["query_timezone"],
             exclude_own_activity=self.config["exclude_own_activity"],
+            personal_data=self.personal_data,
+        )
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        """hash_pii, pii_salt and pii_fields (or the deprecated stream_map_config ones)."""
+        given = self._pii_given
+        deprecated = sorted(k for k in given if k.startswith("stream_map_config."))
+        if deprecated:
+            self.logger.warning(
+                "%s: deprecated, use %s instead%s",
+                " and ".join(deprecated),
+                " and ".join(k.removeprefix("stream_map_config.") for k in deprecated),
+                " (ignored: the new setting is set)"
+                if any(k.removeprefix("stream_map_config.") in given for k in deprecated)
+                else "",
+            )
+        enabled = bool(given.get("hash_pii", given.get("stream_map_config.hash_pii", False)))
+        salt = str(given.get("pii_salt", given.get("stream_map_config.pii_salt")) or "")
+        if enabled and not salt:
+            self.logger.warning(
+                "hash_pii is on but pii_salt is not set: unsalted hashes of emails and "
+                "names can be reversed by hashing a list of candidates; set a secret pii_salt"
+            )
+        return PersonalData(
+            enabled=enabled,
+            salt=salt,
+            extra_fields=pii_fields_setting(self.config.get("pii_fields")),
         )
 
     @cached_property
@@ -841,6 +898,16 @@ class TapLookerActivity(Tap):
         super().invoke(
             about=about, about_format=about_format, config=config, state=state, catalog=catalog
         )
+
+
+def _given_pii_settings(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The personal-data settings the config sets (normalised), the deprecated ones too."""
+    given = {k: config[k] for k in ("hash_pii", "pii_salt") if config.get(k) is not None}
+    maps = config.get("stream_map_config")
+    for name in ("hash_pii", "pii_salt"):
+        if isinstance(maps, dict) and maps.get(name) is not None:
+            given[f"stream_map_config.{name}"] = maps[name]
+    return given
 
 
 def _parse_json_object(text: str, path: str, what: str) -> dict[str, t.Any]:

@@ -200,3 +200,23 @@ def test_leaving_out_own_queries_never_turns_itself_off(make_simulator, discover
     line = last_line(run)
     assert "exclude_own_activity needs history.user_id" in line, line
     assert "history" not in run.records
+
+
+@pytest.mark.parametrize("user_id", [None, ""])
+def test_an_api_user_without_an_id_stops_the_stream(
+    make_simulator, discovered, monkeypatch: pytest.MonkeyPatch, user_id: str | None
+) -> None:
+    """A hostile GET /user (no usable id): the tap cannot tell its own queries apart, so it
+    stops in one line rather than load them as usage."""
+    sim = make_simulator(rows=10, seed=78, explores={"history": 30})
+    me = {**sim.me(), "id": user_id}
+    monkeypatch.setattr(sim, "me", lambda: me)
+
+    run = run_tap(tap_config(sim), catalog=selecting(discovered, "history"), check=False)
+
+    assert run.returncode != 0
+    line = last_line(run)
+    assert "GET /user gave no id for the API user" in line, line
+    assert "set exclude_own_activity to false" in line
+    assert "Traceback" not in run.stderr
+    assert "history" not in run.records
