@@ -346,15 +346,26 @@ _HISTORY_ERRORS = (
 )
 
 
+# Looker's System Activity retention (docs, "Usage reports with System Activity explores"):
+# history rows are deleted after 90 days, those with source = 'scheduled_task' after 7.
+HISTORY_RETENTION_DAYS = 90
+SCHEDULED_TASK_RETENTION_DAYS = 7
+
+
 class History(LifecycleExplore):
-    """system__activity / history: one row per query run; completed_time NULL while running."""
+    """system__activity / history: one row per query run; completed_time NULL while running.
+
+    Retention: a run created more than 90 days before the simulated now is no longer served,
+    one with `source = 'scheduled_task'` after 7 days (Looker deletes those rows); `truth()`
+    follows. The rows stay stored (`row_count` counts them), as `visible()` hides them.
+    """
 
     name = "history"
     label = "History"
     description = "Query runs: who ran which query, from where, how long it took"
     time_field = "completed_time"
     default_rows = 600
-    span_days = 90  # Looker prunes history after 90 days
+    span_days = HISTORY_RETENTION_DAYS  # Looker prunes history after 90 days
     mean_age_days = 15.0
     queries = 300  # history.query_id values repeat: popular queries run again and again
 
@@ -389,8 +400,11 @@ class History(LifecycleExplore):
             """Row -> the row of the most recent run (latest created_time) of its query."""
             created = self.stored["created_time"].values
             qids = self.stored["query_id"].values
+            kept = self.visible(ctx)  # rows past retention are deleted: not in the subquery
             best: dict[Any, int] = {}
             for i in range(self.n):
+                if kept is not None and not kept(i):
+                    continue
                 q = qids[i]
                 b = best.get(q)
                 if b is None or (created[i], i) > (created[b], b):
@@ -409,6 +423,23 @@ class History(LifecycleExplore):
             "most_recent_length": ComputedColumn(length),
             "most_recent_run_at_time": ComputedColumn(run_at),
         }
+
+    def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
+        """Runs still within Looker's retention: 90 days, 7 for scheduled_task runs."""
+        now = self.config.now
+        oldest = now - HISTORY_RETENTION_DAYS * DAY
+        oldest_task = now - SCHEDULED_TASK_RETENTION_DAYS * DAY
+        created, sources = self.stored["created_time"].values, self.stored["source"].values
+
+        def kept(i: int) -> bool:
+            stamp = created[i]
+            if stamp is None:
+                return True
+            if stamp < oldest:
+                return False
+            return bool(stamp >= oldest_task or sources[i] != "scheduled_task")
+
+        return kept
 
     def duration(self, rng: random.Random) -> int:
         return rng.randint(60, 1800) if rng.random() < 0.03 else int(rng.expovariate(1 / 3))
@@ -492,7 +523,12 @@ _CRONTABS = ("0 6 * * *", "0 7 * * 1", "*/30 * * * *", "0 2 1 * *", None)
 class ScheduledJob(LifecycleExplore):
     """system__activity / scheduled_plan: one row per scheduled job (one delivery run).
 
-    The explore's base view is scheduled_job; scheduled_plan.* fields come from a join.
+    Looker's LookML has `scheduled_plan` as the explore's base view with `scheduled_job` LEFT
+    JOINed, so a job whose plan was deleted has no row. Modelled: about one plan in ten is
+    deleted when the data is built (its past jobs are stored but not served), `delete_plan()`
+    deletes one later, and jobs that start afterwards belong to live plans only. Not
+    modelled: a plan that never ran (Looker shows it once with NULL job fields); the fields
+    keep `scheduled_job` as the view they are named by (`id`, `scheduled_plan.name`).
     """
 
     name = "scheduled_plan"
@@ -519,19 +555,48 @@ class ScheduledJob(LifecycleExplore):
             dim("scheduled_plan.crontab", "string", "Crontab", view="scheduled_plan"),
         ]
 
+    deleted_share = 0.1  # of plans deleted before the data is built (their jobs hidden)
+
     def generate(self, n: int, rng: random.Random) -> None:
         self.plans = [
             (plan_id, f"{_title(rng)} ({rng.choice(('daily', 'weekly', 'monthly'))})",
              rng.choice(_CRONTABS), _user_id(rng))
             for plan_id in range(1, max(3, n // 10) + 1)
         ]  # fmt: skip
+        # Its own random stream: the jobs are generated exactly as without deleted plans.
+        gone = random.Random(f"looker-simulator:deleted-plans:{self.config.seed}")
+        ids = [plan[0] for plan in self.plans]
+        self.deleted_plans: set[int] = {p for p in ids[1:] if gone.random() < self.deleted_share}
+        self.built = False
         super().generate(n, rng)
+        self.built = True
+
+    def delete_plan(self, plan_id: int) -> None:
+        """The plan is deleted: its jobs leave the explore; no new job runs for it."""
+        live = [p[0] for p in self.plans if p[0] not in self.deleted_plans]
+        if plan_id not in live:
+            raise KeyError(f"no live scheduled plan {plan_id}")
+        if len(live) == 1:
+            raise ValueError("the last live scheduled plan cannot be deleted")
+        self.deleted_plans.add(plan_id)
+
+    def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
+        if not self.deleted_plans:
+            return None
+        plan_ids, gone = self.stored["scheduled_plan_id"].values, self.deleted_plans
+        return lambda i: plan_ids[i] not in gone
 
     def duration(self, rng: random.Random) -> int:
         return rng.randint(5, 600)
 
     def static_values(self, rng: random.Random) -> Row:
-        plan_id, name, crontab, owner = rng.choice(self.plans)
+        plan = rng.choice(self.plans)
+        if self.built and plan[0] in self.deleted_plans:
+            # A deleted plan runs no more: the next live plan does (no extra random draw).
+            k = self.plans.index(plan)
+            ring = self.plans[k:] + self.plans[:k]
+            plan = next(p for p in ring if p[0] not in self.deleted_plans)
+        plan_id, name, crontab, owner = plan
         return {
             "scheduled_plan_id": plan_id,
             "user_id": owner,

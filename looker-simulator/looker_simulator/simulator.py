@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from .activity import Dashboard
+from .activity import Dashboard, ScheduledJob
 from .content_usage import ContentUsage
 from .dashboards import search
 from .dataset import Dataset, ExploreRequest
@@ -290,6 +290,15 @@ class LookerSimulator:
             ex = self.dataset.find(explore)
             del self.dataset.explores[(ex.model, ex.name)]
             self.inline.clear_cache()
+
+    def delete_scheduled_plan(self, plan_id: int) -> None:
+        """A scheduled plan is deleted: the `scheduled_plan` explore, whose base view is
+        scheduled_plan, no longer shows its jobs (and no new job runs for it)."""
+        with self.lock:
+            ex = self.dataset.find("scheduled_plan")
+            if not isinstance(ex, ScheduledJob):
+                raise KeyError("unknown explore 'scheduled_plan'")
+            ex.delete_plan(plan_id)
 
     # -- faults, stats, settings ---------------------------------------------------------
 
