@@ -17,7 +17,10 @@ with usage as (
         content_type,
         content_id,
         max(last_accessed_time) as last_accessed_at,
-        sum(api_count + embed_count + public_count + schedule_count + other_count) as total_accesses
+        sum(
+            coalesce(api_count, 0) + coalesce(embed_count, 0) + coalesce(public_count, 0)
+            + coalesce(schedule_count, 0) + coalesce(other_count, 0)
+        ) as total_accesses
     from {{ ref('stg_looker__content_usage') }}
     where content_type in ('dashboard', 'look')
     group by content_type, content_id
