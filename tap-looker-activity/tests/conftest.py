@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import typing as t
 
@@ -16,6 +17,16 @@ CLIENT_SECRET = "test-client-secret-9f3a7c"  # a test credential, grepped for in
 
 TIME_FIELDS = ("last_accessed_time",)
 DATE_FIELDS = ("last_accessed_date",)
+
+
+def selecting(catalog: dict[str, t.Any], *streams: str) -> dict[str, t.Any]:
+    """``catalog`` with only ``streams`` (and the tap's own sync_audit) selected."""
+    catalog = copy.deepcopy(catalog)
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if not md["breadcrumb"]:
+                md["metadata"]["selected"] = entry["tap_stream_id"] in {*streams, "sync_audit"}
+    return catalog
 
 
 def tap_config(sim: LookerSimulator, **overrides: t.Any) -> dict[str, t.Any]:

@@ -10,26 +10,16 @@ with the bookmark left where it was.
 
 from __future__ import annotations
 
-import copy
 import typing as t
 
 import pytest
 
-from tests.conftest import expected_by_id, tap_config
+from tests.conftest import expected_by_id, selecting, tap_config
 from tests.singer_run import TapRun, run_tap
 
 PAGE_SIZE = 500
 # Below, equal to and above page_size, odd sizes, and caps that vary per answer.
 CAPS: list[int | list[int]] = [99, 450, 499, 500, 501, [480, 333, 499, 117]]
-
-
-def selecting(catalog: dict[str, t.Any], *streams: str) -> dict[str, t.Any]:
-    catalog = copy.deepcopy(catalog)
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if not md["breadcrumb"]:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in {*streams, "sync_audit"}
-    return catalog
 
 
 def audit_of(run: TapRun, stream: str) -> dict[str, t.Any]:

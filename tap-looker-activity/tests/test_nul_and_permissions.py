@@ -3,22 +3,14 @@ against the simulator."""
 
 from __future__ import annotations
 
-import copy
 import typing as t
 
-from tests.conftest import CLIENT_SECRET, tap_config
+import pytest
+
+from tests.conftest import CLIENT_SECRET, selecting, tap_config
 from tests.singer_run import TapRun, run_tap
 
 NUL_WARNING = "replaced U+0000 (NUL) by U+FFFD"
-
-
-def _selecting(catalog: dict[str, t.Any], *streams: str) -> dict[str, t.Any]:
-    catalog = copy.deepcopy(catalog)
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if not md["breadcrumb"]:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in {*streams, "sync_audit"}
-    return catalog
 
 
 def _nul_warnings(run: TapRun) -> list[str]:
@@ -69,7 +61,7 @@ def test_nul_in_a_dashboard_title_is_replaced_and_counted_per_stream(
         return rows
 
     sim.search_dashboards = with_nul  # type: ignore[method-assign]
-    run = run_tap(tap_config(sim, page_size=10), catalog=_selecting(discovered, "dashboard"))
+    run = run_tap(tap_config(sim, page_size=10), catalog=selecting(discovered, "dashboard"))
 
     titles = [r["title"] for r in run.records["dashboard"]]
     assert titles
@@ -100,36 +92,27 @@ def _one_line_403(run: TapRun, call: str) -> str:
     return last
 
 
-def test_a_403_from_get_user_names_the_user_not_see_system_activity(
-    make_simulator, discovered
+@pytest.mark.parametrize(
+    ("stream", "call", "named"),
+    [
+        # GET /user (the API user's own identity) is open to every active API user; the
+        # history stream asks for it, to leave out the tap's own queries.
+        ("history", "GET /api/4.0/user", ("disabled", "API keys")),
+        ("dashboard", "GET /api/4.0/dashboards/search", ("see_user_dashboards", "access_data")),
+    ],
+)
+def test_a_403_from_a_rest_call_names_what_that_call_needs(
+    make_simulator, discovered, stream: str, call: str, named: tuple[str, ...]
 ) -> None:
-    """GET /user (the API user's own identity) is open to every active API user.
+    sim = make_simulator(rows=10, explores={stream: 20})
+    sim.inject("403", count=1, match="other")  # the stream's only "other" call: `call`
 
-    The history stream asks for it, to leave out the tap's own queries.
-    """
-    sim = make_simulator(rows=10, explores={"history": 20})
-    sim.inject("403", count=1, match="other")  # the only "other" call: GET /user
+    run = run_tap(tap_config(sim), catalog=selecting(discovered, stream), check=False)
 
-    run = run_tap(tap_config(sim), catalog=_selecting(discovered, "history"), check=False)
-
-    last = _one_line_403(run, "GET /api/4.0/user")
+    last = _one_line_403(run, call)
     assert "see_system_activity" not in last
-    assert "disabled" in last, last
-    assert "API keys" in last, last
-
-
-def test_a_403_from_the_dashboard_search_names_dashboard_permissions(
-    make_simulator, discovered
-) -> None:
-    sim = make_simulator(rows=10, explores={"dashboard": 5})
-    sim.inject("403", count=1, match="other")  # the only "other" call: the search
-
-    run = run_tap(tap_config(sim), catalog=_selecting(discovered, "dashboard"), check=False)
-
-    last = _one_line_403(run, "GET /api/4.0/dashboards/search")
-    assert "see_system_activity" not in last
-    assert "see_user_dashboards" in last, last
-    assert "access_data" in last, last
+    for words in named:
+        assert words in last, last
 
 
 def test_a_403_from_a_system_activity_query_still_names_see_system_activity(
