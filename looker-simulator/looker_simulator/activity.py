@@ -81,7 +81,7 @@ class GeneratedExplore(Explore):
                 self.columns[f.name] = computed[f.name]
             elif f.name == self.time_field:
                 self.columns[f.name] = StoredColumn(self.times, null=NULL_TIME)
-            elif f.looker_type == "date_date":
+            elif f.looker_type == "date_date" and f.name[:-5] + "_time" in self.fields:
                 self.columns[f.name] = ComputedColumn(self._date_of(f.name[:-5] + "_time"))
             else:
                 column = StoredColumn([])
@@ -97,7 +97,8 @@ class GeneratedExplore(Explore):
         raise NotImplementedError
 
     def computed_columns(self) -> dict[str, ComputedColumn]:
-        """Dimensions computed at query time instead of stored (date_date ones are too)."""
+        """Dimensions computed at query time instead of stored (so are the `_date` ones of a
+        group with a `_time`; a `_date` without one is a stored calendar date)."""
         return {}
 
     # -- storage -------------------------------------------------------------------------
@@ -925,6 +926,9 @@ class PdtEventLog(GeneratedExplore):
 
 # --- entity tables: full-table streams ---------------------------------------------------------
 
+_UI_LOGIN = "user_facts.last_ui_login_date"
+_API_LOGIN = "user_facts.last_api_login_date"
+
 
 class User(GeneratedExplore):
     """system__activity / user: accounts; edited and disabled in place (no update time)."""
@@ -938,6 +942,17 @@ class User(GeneratedExplore):
     span_days = 3 * 365
     mean_age_days = 365.0
 
+    def __init__(
+        self,
+        config: DataConfig,
+        rows: int | None = None,
+        deps: Mapping[str, Explore] | None = None,
+    ) -> None:
+        # The instants behind user_facts.last_ui_login_date / last_api_login_date (None:
+        # never), one per row; the dates are computed in the system time zone.
+        self.logins: dict[str, list[int | None]] = {_UI_LOGIN: [], _API_LOGIN: []}
+        super().__init__(config, rows, deps)
+
     def define_fields(self) -> list[FieldDef]:
         return [
             dim("id", "number", "ID", pk=True),
@@ -948,22 +963,100 @@ class User(GeneratedExplore):
             *timeframes("created"),
             dim("is_disabled", "yesno"),
             dim("home_space_id", "string", "Home Space ID"),
-        ]
+            # Joined view user_facts: the date timeframes only (`_time` ones are unverified).
+            dim(_UI_LOGIN, "date_date", "Last UI Login Date", group="last_ui_login",
+                view="user_facts"),
+            dim(_API_LOGIN, "date_date", "Last API Login Date", group="last_api_login",
+                view="user_facts"),
+        ]  # fmt: skip
+
+    def computed_columns(self) -> dict[str, ComputedColumn]:
+        def date_of(stamps: list[int | None]) -> Callable[[QueryContext], Getter]:
+            def make(ctx: QueryContext) -> Getter:
+                to_date = local_clock(ctx.wall or ctx.tz).date
+                return lambda i: None if (t := stamps[i]) is None else to_date(t)
+
+            return make
+
+        return {name: ComputedColumn(date_of(stamps)) for name, stamps in self.logins.items()}
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
         uid = self.next_id(rng)
         embed = rng.random() < 0.1  # embed users: no email, no name of their own
         first, last = (None, None) if embed else (rng.choice(_FIRST), rng.choice(_LAST))
-        return {
+        disabled = rng.random() < 0.08
+        row = {
             "id": uid,
             "first_name": first,
             "last_name": last,
             "name": f"Embed User {uid}" if embed else f"{first} {last}",
             "email": None if embed else f"{first}.{last}{uid}@example.com".lower(),
             "created_time": stamp,
-            "is_disabled": rng.random() < 0.08,
+            "is_disabled": disabled,
             "home_space_id": None if embed else str(1000 + uid),
         }
+        row.update(self._last_logins(uid, stamp, now, embed=embed, disabled=disabled))
+        return row
+
+    def _last_logins(
+        self, uid: int, created: int, now: int, *, embed: bool, disabled: bool
+    ) -> dict[str, int | None]:
+        """When the user last logged in through the UI and the API (None: never), between
+        its creation and now. Its own random stream per user: the other fields are drawn as
+        before these existed."""
+        rng = random.Random(f"looker-simulator:user_facts:{self.config.seed}:{uid}")
+        life = max(0, now - created)
+        idle_after = 91 * DAY  # idle: no UI login in the last 90 days
+
+        def since_creation(latest_share: float) -> int:
+            return created + int(life * latest_share * rng.random())
+
+        ui: int | None
+        if embed or rng.random() < 0.05:
+            ui = None  # embed users sign in through their host application; invited, never came
+        elif disabled and life > idle_after:
+            ui = created + int((life - idle_after) * rng.random())  # long idle, then disabled
+        elif disabled:
+            ui = since_creation(0.5)
+        elif life > idle_after and rng.random() < 0.25:
+            ui = created + int((life - idle_after) * rng.random())  # idle for over 90 days
+        else:
+            ui = max(created, now - int(rng.expovariate(1 / (4 * DAY))) % idle_after)
+        api: int | None = None
+        if not embed and rng.random() < 0.25:  # most users never use the API
+            api = (
+                since_creation(0.6)
+                if disabled
+                else max(created, now - int(rng.expovariate(1 / (10 * DAY))))
+            )
+        return {_UI_LOGIN: ui, _API_LOGIN: api}
+
+    def append(self, row: Row) -> None:
+        for name, stamps in self.logins.items():
+            stamps.append(row.get(name))
+        super().append(row)
+
+    def advance(
+        self, old_now: int, new_now: int, new_rows: int, touched_rows: int, rng: random.Random
+    ) -> None:
+        """Accounts change and appear as before; active users log in again meanwhile (their
+        own random stream: the rest moves exactly as without user_facts)."""
+        start = self.n
+        super().advance(old_now, new_now, new_rows, touched_rows, rng)
+        if new_now <= old_now:
+            return
+        logins = random.Random(f"looker-simulator:user_facts:{self.config.seed}:{new_now}")
+        window, disabled = new_now - old_now, self.stored["is_disabled"].values
+        active_since = old_now - 90 * DAY
+        for i in range(start):
+            if disabled[i]:
+                continue
+            for name, mean_gap in ((_UI_LOGIN, 3 * DAY), (_API_LOGIN, 7 * DAY)):
+                last = self.logins[name][i]
+                if last is None or last < active_since:
+                    continue  # never (that way) or idle: stays so
+                if logins.random() < 1 - math.exp(-window / mean_gap):
+                    self.logins[name][i] = max(last, logins.randint(old_now + 1, new_now))
 
     def touch(self, rng: random.Random, k: int, old_now: int, new_now: int) -> list[int]:
         for i in rng.sample(range(self.n), min(k, self.n)):
@@ -1234,6 +1327,17 @@ class Look(_Content):
 
 # --- another model -------------------------------------------------------------------------------
 
+_BRANDS = ("Levi's", "Calvin Klein", "Carhartt", "Columbia", "Nike", "Hanes", "Champion",
+           "Tommy Hilfiger", "Quiksilver", "Allegra K", "Dockers", "Patagonia")  # fmt: skip
+_CATEGORIES = ("Jeans", "Tops & Tees", "Outerwear & Coats", "Sweaters", "Active", "Intimates",
+               "Swim", "Accessories", "Shorts", "Socks", "Pants", "Dresses")  # fmt: skip
+
+
+def _mix(n: int) -> int:
+    """A well-spread hash of a non-negative id (Knuth's multiplicative hash, 32 bits)."""
+    return ((n * 2654435761) & 0xFFFFFFFF) >> 8
+
+
 _STATES = (("California", 20), ("Texas", 12), ("New York", 10), ("Bavaria", 5), (None, 3))
 
 
@@ -1256,19 +1360,40 @@ class OrderItems(GeneratedExplore):
             dim("order_id", "number", "Order ID"),
             dim("user_id", "number", "User ID"),
             dim("status", "string"),
-            dim("sale_price", "number"),
+            dim("sale_price", "number", tags=("revenue",)),
             *timeframes("created"),
             dim("returned_time", "date_time", group="returned"),
             dim("users.state", "string", "State", view="users"),
             dim("users.country", "string", "Country", view="users"),
+            # Added later: values derived from the row's ids (no random draw), so the fields
+            # above keep their values.
+            dim("inventory_item_id", "number", "Inventory Item ID", hidden=True),
+            dim("users.age", "number", "Age", view="users"),
+            dim("users.email", "string", "Email", view="users", tags=("email", "pii")),
+            dim("products.brand", "string", "Brand", view="products"),
+            dim("products.category", "string", "Category", view="products"),
+            dim("products.sku", "string", "SKU", view="products", hidden=True),
         ]
+
+    @staticmethod
+    def derived(item_id: int, user_id: int) -> Row:
+        """The fields derived from an order line's id and its user's id."""
+        product = 1 + _mix(item_id) % 1200
+        return {
+            "inventory_item_id": 40_000 + item_id,
+            "users.age": 18 + _mix(user_id) % 62,
+            "users.email": f"user{user_id}@example.com",
+            "products.brand": _BRANDS[_mix(product) % len(_BRANDS)],
+            "products.category": _CATEGORIES[_mix(product + 7) % len(_CATEGORIES)],
+            "products.sku": f"{_mix(product + 13):08X}",
+        }
 
     def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
         status = _pick(
             rng, (("Complete", 60), ("Shipped", 20), ("Processing", 12), ("Returned", 8))
         )
         state = _pick(rng, _STATES)
-        return {
+        row = {
             "id": self.next_id(rng),
             "order_id": 1 + self.n // 2,
             "user_id": _user_id(rng, 5000),
@@ -1283,3 +1408,5 @@ class OrderItems(GeneratedExplore):
             if state is None
             else ("Germany" if state == "Bavaria" else "USA"),
         }
+        row.update(self.derived(row["id"], row["user_id"]))
+        return row

@@ -20,6 +20,7 @@ from .activity import (
 )
 from .content_usage import ContentUsage
 from .explore import DataConfig, Explore
+from .usage_reports import ApiUsage, FieldUsage, field_catalog
 
 # Every explore the simulator can serve, by name, in build order. content_usage is always
 # served (its size is the simulator's `rows`); the others on request (`explores=`).
@@ -37,8 +38,12 @@ EXPLORES: dict[str, type[Explore]] = {
         Dashboard,
         Look,
         OrderItems,
+        FieldUsage,
+        ApiUsage,
     )
 }
+# field_usage counts the uses of the fields of every explore above: the simulator's LookML.
+FieldUsage.catalog = field_catalog(EXPLORES.values())
 ALWAYS_SERVED = "content_usage"
 
 # explores=... of LookerSimulator: "all", names, or {name: rows or None for the default size}.

@@ -77,6 +77,7 @@ class FieldDef:
     # A field of a joined view: `name` is then the full "view.field" name (e.g.
     # "event.created_time" in the event_attribute explore); None: the explore's base view.
     view: str | None = None
+    tags: tuple[str, ...] = ()  # LookML `tags` (LookmlModelExploreField.tags)
 
 
 class StoredColumn:
@@ -162,6 +163,14 @@ class Explore:
 
     def define_measures(self) -> list[FieldDef]:
         return [FieldDef("count", "count", "Count", "measure")]
+
+    @classmethod
+    def lookml(cls) -> list[tuple[str, FieldDef]]:
+        """(full name, field) of every dimension and measure the explore's LookML declares,
+        without building any data (drift-added dimensions are not LookML)."""
+        shell = cls.__new__(cls)
+        shell.view = cls.view or cls.name
+        return [(shell.full(f.name), f) for f in [*shell.define_fields(), *shell.define_measures()]]
 
     def full(self, bare: str) -> str:
         """Field key -> full name; keys of joined-view fields are already full names."""
@@ -403,7 +412,7 @@ class Explore:
             "suggestable": f.looker_type in {"string", "tier"},
             "suggestions": None,
             "synonyms": [],
-            "tags": [],
+            "tags": list(f.tags),
             "type": f.looker_type,
             "user_attribute_filter_types": ["advanced_filter_string", "string"],
             "value_format": None,
@@ -500,6 +509,8 @@ def dim(
     group: str | None = None,
     view: str | None = None,
     hidden: bool = False,
+    tags: tuple[str, ...] = (),
+    description: str | None = None,
 ) -> FieldDef:
     """A dimension; `name` is bare for the base view, `view.field` for a joined view."""
     bare = name.rsplit(".", 1)[-1]
@@ -507,17 +518,26 @@ def dim(
         name,
         looker_type,
         label or bare.replace("_", " ").title(),
+        description=description,
         primary_key=pk,
         dimension_group=group,
         view=view,
         hidden=hidden,
+        tags=tags,
     )
 
 
-def timeframes(prefix: str, view: str | None = None) -> list[FieldDef]:
-    """A dimension_group: `<prefix>_time` and `<prefix>_date`."""
+_TIMEFRAME_TYPES = {"time": "date_time", "date": "date_date"}
+
+
+def timeframes(
+    prefix: str, view: str | None = None, frames: tuple[str, ...] = ("time", "date")
+) -> list[FieldDef]:
+    """A dimension_group: `<prefix>_time` and `<prefix>_date` (or the `frames` given).
+
+    A group without `time` (frames=("date",)) is a stored calendar date: explores store its
+    `_date` values instead of deriving them from a time."""
     base = f"{view}.{prefix}" if view else prefix
     return [
-        dim(f"{base}_time", "date_time", group=prefix, view=view),
-        dim(f"{base}_date", "date_date", group=prefix, view=view),
+        dim(f"{base}_{frame}", _TIMEFRAME_TYPES[frame], group=prefix, view=view) for frame in frames
     ]

@@ -53,6 +53,33 @@ def path_kind(method: str, path: str) -> str:
     return "other"
 
 
+def sdk_method(method: str, path: str) -> str | None:
+    """The looker-sdk method a request calls, as API Usage names its endpoints (None: not
+    an API method the simulator serves)."""
+    if method == "POST" and path == f"{API}/login":
+        return "login"
+    if method == "DELETE" and path in {f"{API}/logout", "/api/logout"}:
+        return "logout"
+    if method == "POST" and _RUN_RE.fullmatch(path):
+        return "run_inline_query"
+    if method != "GET":
+        return None
+    if path in {"/versions", "/api/versions", f"{API}/versions"}:
+        return "versions"
+    fixed = {
+        f"{API}/user": "me",
+        f"{API}/dashboards/search": "search_dashboards",
+        f"{API}/lookml_models": "all_lookml_models",
+    }
+    if path in fixed:
+        return fixed[path]
+    if _EXPLORE_RE.fullmatch(path):
+        return "lookml_model_explore"
+    if _MODEL_RE.fullmatch(path):
+        return "lookml_model"
+    return None
+
+
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a client that hangs up mid "slow" fault must not block stop()
     allow_reuse_address = True
@@ -182,6 +209,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = self._fault_response(fault, method, path)
         if resp is None:
             resp = self._route(method, path, query, body)
+            endpoint = sdk_method(method, path)
+            if endpoint is not None and 200 <= resp.status < 300:
+                sim.record_api_call(endpoint)  # the API's own footprint in api_usage
         if fault is not None and fault.kind == "short":
             resp = _shortened(resp, fault.params.get("rows"))
         if entry is not None:
@@ -277,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == f"{API}/dashboards/search":
             return lambda q, _b, _t: json_response(200, sim.search_dashboards(q))
         if method == "GET" and path == f"{API}/lookml_models":
-            return lambda _q, _b, _t: json_response(200, sim.models_meta())
+            return lambda q, _b, _t: json_response(200, sim.models_meta(q))
         if method == "GET" and (m := _EXPLORE_RE.fullmatch(path)):
             model, explore = unquote(m.group(1)), unquote(m.group(2))
             return lambda _q, _b, _t: json_response(200, sim.explore_meta(model, explore))

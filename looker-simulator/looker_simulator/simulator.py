@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from .activity import Dashboard, ScheduledJob
 from .content_usage import ContentUsage
-from .dashboards import search
+from .dashboards import _bool, _int, search
 from .dataset import Dataset, ExploreRequest
 from .errors import LookerApiError, not_found
-from .explore import DataConfig, Explore
+from .explore import SYSTEM_ACTIVITY, DataConfig, Explore
 from .faults import Auth, FaultQueue, Stats
 from .inline import EDITIONS, InlineQueries
 from .query import QueryOptions, truth
 from .server import SimulatorHTTPServer
+from .usage_reports import ApiUsage, FieldUsage
 from .values import UTC, zone
 
 DEMO_CLIENT_ID = "demo-client-id"
@@ -420,7 +421,22 @@ class LookerSimulator:
             ex = self.dataset.get(model, explore)
             if ex is None:
                 raise not_found()
-            return ex.meta()
+            meta = ex.meta()
+            usage = self.dataset.get("system__activity", "field_usage")
+            if isinstance(usage, FieldUsage):  # times_used as field_usage counts it
+                counts = usage.times_used(ex.model, ex.name)
+                for group in ("dimensions", "measures"):
+                    for f in meta["fields"][group]:
+                        f["times_used"] = counts.get(f["name"], 0)
+            return meta
+
+    def record_api_call(self, endpoint: str) -> None:
+        """The API answered a call (looker-sdk method `endpoint`): with record_api_queries,
+        it counts in api_usage (today's row of that endpoint), when that explore is served."""
+        with self.lock:
+            usage = self.dataset.get("system__activity", "api_usage")
+            if self.options.record_api_queries and isinstance(usage, ApiUsage):
+                usage.record_call(endpoint, self.clock())
 
     def explore_meta_for(self, explore: str) -> dict[str, Any]:
         ex = self.dataset.find(explore)
@@ -450,8 +466,24 @@ class LookerSimulator:
             ],
         }
 
-    def models_meta(self) -> list[dict[str, Any]]:
-        return [self.model_meta(m) for m in sorted(self.dataset.models())]
+    def models_meta(self, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """GET /lookml_models (looker-sdk all_lookml_models): the served models by name, each
+        with its explores. As the OAS documents: System Activity only with
+        `include_internal=true` (default false); `offset`, `limit`, `fields` (e.g.
+        "name,explores(name)"); `exclude_empty` / `exclude_hidden` change nothing here (every
+        served model has explores, none hidden)."""
+        params = params or {}
+        internal = bool(_bool(params, "include_internal"))
+        _bool(params, "exclude_empty")
+        _bool(params, "exclude_hidden")
+        offset = _int(params, "offset", 0) or 0
+        limit = _int(params, "limit", None)
+        with self.lock:
+            names = sorted(m for m in self.dataset.models() if internal or m != SYSTEM_ACTIVITY)
+            models = [self.model_meta(m) for m in names]
+        models = models[offset:] if limit is None else models[offset : offset + limit]
+        spec = params.get("fields")
+        return [pick_fields(m, spec) for m in models] if spec else models
 
     def me(self) -> dict[str, Any]:
         return {
@@ -483,6 +515,39 @@ class LookerSimulator:
             "api_server_url": self.base_url,
             "web_server_url": self.base_url,
         }
+
+
+def pick_fields(value: Any, spec: str) -> Any:
+    """A REST answer cut to its `fields`: "name,explores(name,label)" keeps those keys (the
+    nested ones in parentheses) of an object, or of each object of a list."""
+    if isinstance(value, list):
+        return [pick_fields(item, spec) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for name, nested in _field_specs(spec):
+        if name in value:
+            out[name] = value[name] if nested is None else pick_fields(value[name], nested)
+    return out
+
+
+def _field_specs(spec: str) -> list[tuple[str, str | None]]:
+    """ "a,b(c,d)" -> [("a", None), ("b", "c,d")]: top-level names and their nested fields."""
+    items: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(spec + ","):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(spec[start:i].strip())
+            start = i + 1
+    out: list[tuple[str, str | None]] = []
+    for item in filter(None, items):
+        name, paren, rest = item.partition("(")
+        out.append((name.strip(), rest.removesuffix(")") if paren else None))
+    return out
 
 
 def _cap(value: int | list[int] | None) -> int | list[int] | None:

@@ -28,7 +28,11 @@ SHAPES: dict[str, tuple[str, str, str | None, str | None]] = {
     "dashboard": ("system__activity", "dashboard_layout_component", None, "dashboard.id"),
     "look": ("system__activity", "look", None, "id"),
     "order_items": ("thelook", "order_items", "created_time", "id"),
+    "field_usage": ("system__activity", "field_usage", None, "id"),
+    "api_usage": ("system__activity", "api_usage", None, "id"),
 }
+# Sum measures besides the count measure every explore has.
+SUM_MEASURES = {"field_usage": ["times_used"], "api_usage": ["total_usage"]}
 INCREMENTAL = [name for name, shape in SHAPES.items() if shape[2]]
 
 
@@ -91,7 +95,8 @@ def test_metadata_names_fields_by_their_view(api: Api, explore: str) -> None:
         assert not any(d["primary_key"] for d in dims.values())
     joined = {d["view"] for d in dims.values()} - {view}
     assert {j["name"] for j in meta["joins"]} == joined
-    assert [m["name"] for m in meta["fields"]["measures"]] == [f"{view}.count"]
+    measures = [f"{view}.{m}" for m in ["count", *SUM_MEASURES.get(explore, [])]]
+    assert [m["name"] for m in meta["fields"]["measures"]] == measures
 
 
 def test_joined_fields_are_queried_filtered_and_sorted_like_the_base_view(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
+import enum
 import io
 import json
 import logging
@@ -450,6 +451,30 @@ class ConnectionSettings:
         return settings
 
 
+QuotaClass = t.Literal["query", "admin"]
+
+
+@dataclass
+class CallCounts:
+    """API calls by Looker's quota class.
+
+    Looker's API 4.0 spec tags each endpoint (``x-looker-activity-type``): ``db_query`` ones
+    are query-based calls, ``non_query`` ones administrative; login is neither. Retries are
+    calls too.
+    """
+
+    query: int = 0
+    admin: int = 0
+
+    def __add__(self, other: CallCounts) -> CallCounts:
+        """Both counts added."""
+        return CallCounts(self.query + other.query, self.admin + other.admin)
+
+    def __sub__(self, other: CallCounts) -> CallCounts:
+        """The calls made since ``other`` was taken."""
+        return CallCounts(self.query - other.query, self.admin - other.admin)
+
+
 class LookerClient:
     """The Looker API 4.0 calls the tap makes: explore metadata, inline queries, dashboards."""
 
@@ -477,13 +502,21 @@ class LookerClient:
             transport,
             "4.0",
         )
+        self.calls = CallCounts()  # every call this client made, by quota class
         self._me: str | None = None
         self._measures: dict[tuple[str, str], list[dict[str, t.Any]]] = {}
 
-    def _call(self, fn: Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
-        """Run one SDK call: retry transient failures, log in again once on a 401."""
+    def _call(self, fn: Callable[[], t.Any], quota: QuotaClass = "admin") -> t.Any:  # noqa: ANN401
+        """Run one SDK call: retry transient failures, log in again once on a 401.
+
+        Each attempt is counted in ``calls`` under ``quota``.
+        """
         attempt, relogged = 0, False
         while True:
+            if quota == "query":
+                self.calls.query += 1
+            else:
+                self.calls.admin += 1
             try:
                 result = fn()
             except LookerTransientError as exc:
@@ -567,6 +600,47 @@ class LookerClient:
         ]
         return [{"name": d.name, "type": d.type, "view": d.view} for d in dimensions]
 
+    def lookml_models(self, offset: int, limit: int) -> list[dict[str, t.Any]]:
+        """One page of the LookML models the API user can see: name and explore names.
+
+        Looker's built-in models (System Activity) are left out, as Looker's default
+        (``include_internal``) does.
+        """
+        result = self._call(
+            lambda: self.sdk.all_lookml_models(
+                fields="name,explores(name)", limit=limit, offset=offset
+            )
+        )
+        return [
+            {
+                "name": model.name,
+                "explores": [e.name for e in model.explores or () if e.name],
+            }
+            for model in result or ()
+        ]
+
+    def explore_catalog(self, model: str, explore: str) -> list[dict[str, t.Any]]:
+        """Every field of one explore as LookML declares it (one metadata call)."""
+        attributes = "name,view,category,type,hidden,label,description,tags,times_used"
+        kinds = ("dimensions", "measures", "filters", "parameters")
+        result = self._call(
+            lambda: self.sdk.lookml_model_explore(
+                model,
+                explore,
+                fields="name,fields(" + ",".join(f"{k}({attributes})" for k in kinds) + ")",
+            ),
+        )
+        fields = getattr(result, "fields", None)
+        return [
+            {name: _plain(getattr(field, name, None)) for name in attributes.split(",")}
+            for kind in kinds
+            for field in (getattr(fields, kind, None) or ())
+        ]
+
+    def measures(self, model: str, explore: str) -> list[dict[str, t.Any]]:
+        """The explore's measures (name, type, view), from metadata already read."""
+        return list(self._measures.get((model, explore), ()))
+
     def count_measure(self, model: str, explore: str, view: str) -> str | None:
         """The explore's ``type: count`` measure of ``view``, from metadata already read.
 
@@ -593,6 +667,7 @@ class LookerClient:
                     f"Looker API POST {API_PATH}/queries/run/json",
                     self.redact,
                 ),
+                quota="query",
             ),
         )
 
@@ -621,6 +696,11 @@ class LookerClient:
                 ),
             ),
         )
+
+
+def _plain(value: object) -> object:
+    """looker-sdk's enums (``Category.dimension``) as the JSON value Looker sent."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 _LEADING_HTML = re.compile(r"\s*<")

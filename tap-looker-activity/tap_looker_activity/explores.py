@@ -43,6 +43,11 @@ INTEGER_TYPES = frozenset(
     }
 )
 NUMBER_TYPES = frozenset({"number", "distance", "average_distance"})
+# Measure types whose value is a number whatever the field aggregated (min/max of a date are
+# dates: not here, so they stay strings).
+NUMERIC_MEASURE_TYPES = frozenset(
+    {"count", "count_distinct", "sum", "sum_distinct", "average", "average_distinct", "median"}
+)
 BOOLEAN_TYPES = frozenset({"yesno"})
 
 # What a replication key may be: a value that moves forward and that Looker can page on.
@@ -99,7 +104,11 @@ def json_type_for(looker_type: str) -> str:
         return "date"
     if looker_type in INTEGER_TYPES:
         return "integer"
-    if looker_type in NUMBER_TYPES or looker_type.startswith("duration"):
+    if (
+        looker_type in NUMBER_TYPES
+        or looker_type in NUMERIC_MEASURE_TYPES
+        or looker_type.startswith("duration")
+    ):
         return "number"
     if looker_type in BOOLEAN_TYPES:
         return "boolean"
@@ -145,6 +154,7 @@ class BundledFields:
     view: str
     dimensions: tuple[Dimension, ...]
     joined_fields: tuple[tuple[str, str], ...]  # (Looker name, property)
+    measure_fields: tuple[str, ...] = ()  # properties Looker may declare as measures
 
     @classmethod
     def load(cls, file_stem: str) -> BundledFields:
@@ -163,7 +173,17 @@ class BundledFields:
         for spec in raw.get("joined_fields", []):
             joined.append((spec["field"], spec.get("name") or joined_column_name(spec["field"])))
             dims.append(_dimension_from_spec(*joined[-1], spec))
-        return cls(view=view, dimensions=tuple(dims), joined_fields=tuple(joined))
+        measures = [
+            _dimension_from_spec(f"{view}.{m['name']}", column_name(m["name"]), m)
+            for m in raw.get("measures", [])
+        ]
+        dims.extend(measures)
+        return cls(
+            view=view,
+            dimensions=tuple(dims),
+            joined_fields=tuple(joined),
+            measure_fields=tuple(m.name for m in measures),
+        )
 
 
 @dataclass(frozen=True)
@@ -196,6 +216,15 @@ class ExploreDefinition:
     # (history): rows of the tap's API user are the export itself, not usage.
     actor_field: str | None = None
     configured: bool = False  # from the `explores` setting: no bundled fallback
+    # Properties a row carries as a measure in some LookML versions (field_usage.times_used:
+    # a dimension in older copies, a sum measure over a hidden dimension in newer ones).
+    # Grouped by the primary key, a measure is the row's own value; a dimension of the same
+    # name wins when Looker has one.
+    measure_fields: tuple[str, ...] = ()
+    # A property stamped with Looker's clock when the run read the row, for explores whose
+    # values are "as of now" with no time of their own (field_usage's lifetime counters):
+    # downstream differences between runs then have a time on Looker's clock.
+    read_time_property: str | None = None
 
     @classmethod
     def bundled(  # noqa: PLR0913 - a declaration: every argument is named at the call site
@@ -209,6 +238,7 @@ class ExploreDefinition:
         selected_by_default: bool = False,
         excluded_fields: tuple[str, ...] = (),
         actor_field: str | None = None,
+        read_time_property: str | None = None,
     ) -> ExploreDefinition:
         """A System Activity stream shipped with the tap (fields in explore_fields/)."""
         fields = BundledFields.load(name)
@@ -227,6 +257,8 @@ class ExploreDefinition:
             joined_fields=fields.joined_fields,
             excluded_fields=excluded_fields,
             actor_field=actor_field,
+            measure_fields=fields.measure_fields,
+            read_time_property=read_time_property,
         )
 
     @property
@@ -314,6 +346,26 @@ class ExploreDefinition:
             return definition
         return replace(definition, fields=tuple(dict.fromkeys((*listed, *definition.key_fields))))
 
+    def row_fields(
+        self,
+        raw_dimensions: Iterable[Mapping[str, t.Any]],
+        raw_measures: Iterable[Mapping[str, t.Any]],
+    ) -> list[Mapping[str, t.Any]]:
+        """Looker's dimensions, plus the ``measure_fields`` Looker declares as measures.
+
+        A measure is taken only from the base view and only where no dimension has its name.
+        """
+        fields = list(raw_dimensions)
+        named = {column_name(str(raw.get("name") or "")) for raw in fields}
+        fields += [
+            raw
+            for raw in raw_measures
+            if (name := column_name(str(raw.get("name") or ""))) in self.measure_fields
+            and name not in named
+            and str(raw.get("name") or "").startswith(f"{self.view}.")
+        ]
+        return fields
+
     def dimensions_from_metadata(
         self, raw_dimensions: Iterable[Mapping[str, t.Any]]
     ) -> list[Dimension]:
@@ -323,7 +375,7 @@ class ExploreDefinition:
         dimensions would change the grain. Unstable dimensions (``is_unstable``) and the
         definition's ``excluded_fields`` are left out unless listed in ``fields``. With
         ``fields``, only those. Where the bundled definition knows a field more precisely (an
-        integer ``number``), that knowledge wins.
+        integer ``number``), that knowledge wins. Measures come in through ``row_fields``.
         """
         known = {d.looker_name: d for d in self.fallback_dimensions}
         joined = dict(self.joined_fields)

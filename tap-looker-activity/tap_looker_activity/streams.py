@@ -24,6 +24,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
+from tap_looker_activity.client import CallCounts
 from tap_looker_activity.errors import (
     IncompleteReadError,
     LookerActivityError,
@@ -120,7 +121,10 @@ SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
         explore="user",
         primary_keys=("id",),
         replication_key=None,
-        description="User accounts; read whole on every run (no update time to bookmark).",
+        description=(
+            "User accounts and their last UI and API login dates (user_facts); read whole "
+            "on every run (no update time to bookmark)."
+        ),
     ),
     ExploreDefinition.bundled(
         "look",
@@ -128,6 +132,27 @@ SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
         primary_keys=("id",),
         replication_key=None,
         description="Saved Looks, deleted ones included (deleted_time); read whole.",
+    ),
+    ExploreDefinition.bundled(
+        "field_usage",
+        explore="field_usage",
+        primary_keys=("id",),
+        # A lifetime counter per field with no date: read whole, snapshotted downstream
+        # (field_usage_daily takes the daily differences).
+        replication_key=None,
+        description=(
+            "Lifetime use count per model, explore and field, with the time it was read "
+            "(read_at, Looker's clock); read whole."
+        ),
+        read_time_property="read_at",
+    ),
+    ExploreDefinition.bundled(
+        "api_usage",
+        explore="api_usage",
+        primary_keys=("id",),
+        # created has date timeframes only: no whole-second time to page a bookmark on.
+        replication_key=None,
+        description="API calls per endpoint and day (date only); read whole.",
     ),
 )
 
@@ -165,17 +190,26 @@ class AuditEntry:
     looker_queries: int = 0
     looker_count: int | None = None
     status: str = "running"
+    # Every API call made for the stream (its metadata read included), by Looker's quota
+    # class: what it cost of the edition's monthly query-based and administrative calls.
+    query_calls: int = 0
+    admin_calls: int = 0
+    calls_before: CallCounts = field(default_factory=CallCounts, repr=False)
 
-    def finish(self, stats: PageStats, status: str) -> AuditEntry:
-        """Take the pager's figures; ``status``: complete, incomplete or failed."""
+    def finish(self, stats: PageStats, status: str, calls: CallCounts) -> AuditEntry:
+        """Take the pager's figures and the stream's ``calls``.
+
+        ``status``: complete, incomplete or failed.
+        """
         self.rows_read, self.looker_queries = stats.rows, stats.queries
         self.looker_count, self.status = stats.looker_count, status
+        self.query_calls, self.admin_calls = calls.query, calls.admin
         return self
 
     def record(self) -> dict[str, t.Any]:
         """The audit record (times in RFC 3339 UTC)."""
         times = ("run_started_at", "window_from", "window_to")
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "calls_before"}
         return {k: format_utc(v) if k in times and v else v for k, v in values.items()}
 
 
@@ -271,6 +305,8 @@ class LookerStream(Stream):
         self._looker = looker
         self._audit = audit or (lambda _entry: None)
         self.dimensions = list(dimensions)
+        # Calls made for this stream before its sync (its metadata read, by the tap).
+        self.setup_calls = CallCounts()
         self._built_schema: dict[str, t.Any] = {}
         self._schema_for: tuple[str, ...] | None = None
         self._scrub: Callable[[dict[str, t.Any]], dict[str, t.Any]] | None = None
@@ -331,6 +367,17 @@ class LookerStream(Stream):
             chosen.append(dim if json_type == dim.json_type else replace(dim, json_type=json_type))
         return chosen
 
+    def begin_audit(self) -> AuditEntry:
+        """The audit entry of this sync, started at the end of this run's windows."""
+        entry = AuditEntry(stream=self.name, run_started_at=self.window_end())
+        entry.calls_before = copy.copy(self._looker().calls)
+        return entry
+
+    def end_audit(self, entry: AuditEntry, stats: PageStats, status: str) -> None:
+        """Finish ``entry`` (with the calls made since it began) and hand it to the audit."""
+        calls = self._looker().calls - entry.calls_before + self.setup_calls
+        self._audit(entry.finish(stats, status, calls))
+
     def window_end(self) -> dt.datetime:
         """The end of this run's windows: Looker's own clock when it said (else the tap's).
 
@@ -390,6 +437,15 @@ class ExploreStream(LookerStream):
         )
         self.primary_keys = definition.primary_keys
         self.replication_key = definition.replication_key
+
+    @property
+    @override
+    def schema(self) -> dict[str, t.Any]:
+        schema = super().schema
+        prop = self.definition.read_time_property
+        if prop and prop not in schema["properties"]:
+            schema["properties"][prop] = {"type": ["string", "null"], "format": "date-time"}
+        return schema
 
     def _window_start(self, end: dt.datetime) -> dt.datetime | None:
         """The bookmark minus the look-back (not before start_date); None: from the first row."""
@@ -461,7 +517,7 @@ class ExploreStream(LookerStream):
         convert = row_converter(dims, tz, where=where)
         key_fields = definition.surrogate_key_fields
         state_before = copy.deepcopy(self.stream_state or {})
-        audit = AuditEntry(stream=self.name, run_started_at=self.window_end())
+        audit = self.begin_audit()
         try:
             window = self._window(tz, audit)
             keep = self._not_own_activity(dims)
@@ -469,6 +525,7 @@ class ExploreStream(LookerStream):
             raise in_context(exc, where) from None
         keyset = self._keyset(dims)
         measure = self._count_measure(dims)
+        stamp = self._read_time_stamp(audit)
         looker = self._looker
         pager = KeysetPager(
             lambda after: looker().run_query(
@@ -487,7 +544,7 @@ class ExploreStream(LookerStream):
             for page, rows in enumerate(pager.pages(), start=1):
                 # A whole page is converted before any of it is written: a bad value stops
                 # the stream before its page, never in the middle of it.
-                records = [convert(row) for row in rows if keep(row)]
+                records = [stamp(convert(row)) for row in rows if keep(row)]
                 if page % 20 == 0:
                     self.logger.info(
                         "%s: %d pages, %d rows so far, up to %s",
@@ -500,14 +557,27 @@ class ExploreStream(LookerStream):
             if incomplete:  # the window is not proven: the bookmark goes back (the audit
                 self.stream_state.clear()  # callback writes that STATE)
                 self.stream_state.update(state_before)
-            self._audit(audit.finish(pager.stats, "incomplete" if incomplete else "failed"))
+            self.end_audit(audit, pager.stats, "incomplete" if incomplete else "failed")
             raise exc if str(exc).startswith("stream ") else in_context(exc, where) from None
-        self._audit(audit.finish(pager.stats, "complete"))
+        self.end_audit(audit, pager.stats, "complete")
         if warning := convert.nul_warning():
             self.logger.warning(warning)
         self.log_summary(
             pager.stats.queries, pager.stats.rows, state_before.get("replication_key_value")
         )
+
+    def _read_time_stamp(self, audit: AuditEntry) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:
+        """Adds ``read_time_property``, when the definition has one and it is selected."""
+        prop = self.definition.read_time_property
+        if not prop or not self.mask.get(("properties", prop), True):
+            return lambda record: record
+        read_at = format_utc(audit.run_started_at)
+
+        def stamp(record: dict[str, t.Any]) -> dict[str, t.Any]:
+            record[prop] = read_at
+            return record
+
+        return stamp
 
     def _count_measure(self, dims: list[Dimension]) -> str | None:
         """The count measure of the primary key's view: Looker's count of the stream's rows.
@@ -607,7 +677,7 @@ class DashboardStream(LookerStream):
         convert = row_converter(dims, dt.UTC, where="stream dashboard (REST search): ")
         fields = [d.looker_name for d in dims]
         stats = PageStats()
-        audit = AuditEntry(stream=self.name, run_started_at=self.window_end())
+        audit = self.begin_audit()
         for deleted in (False, True):
             pages = offset_pages(
                 functools.partial(self._search_page, fields, deleted=deleted),
@@ -621,13 +691,13 @@ class DashboardStream(LookerStream):
                 try:
                     rows = next(pages, None)
                 except LookerActivityError as exc:
-                    self._audit(audit.finish(stats, "failed"))
+                    self.end_audit(audit, stats, "failed")
                     raise in_context(exc, "stream dashboard: ") from None
                 if rows is None:
                     break
                 audit.records += len(rows)
                 yield from (convert(row) for row in rows)
-        self._audit(audit.finish(stats, "complete"))
+        self.end_audit(audit, stats, "complete")
         if warning := convert.nul_warning():
             self.logger.warning(warning)
         self.log_summary(stats.queries, stats.rows, None)
@@ -645,6 +715,132 @@ def _dashboard_id(row: dict[str, t.Any]) -> str:
     return str(row["id"])
 
 
+LOOKML_FIELD_FIELDS: tuple[Dimension, ...] = tuple(
+    Dimension(looker_name=name, name=name, looker_type=looker_type, json_type=json_type)
+    for name, looker_type, json_type in (
+        ("model", "string", "string"),
+        ("explore", "string", "string"),
+        ("field", "string", "string"),
+        ("view", "string", "string"),
+        ("category", "string", "string"),
+        ("type", "string", "string"),
+        ("hidden", "yesno", "boolean"),
+        ("label", "string", "string"),
+        ("description", "string", "string"),
+        ("tags", "string", "string"),
+        ("times_used", "number", "integer"),
+        ("read_at", "date_time", "date-time"),
+    )
+)
+
+
+class LookmlFieldStream(LookerStream):
+    """Every field of every LookML explore the API user can see: the catalog of fields.
+
+    ``all_lookml_models`` once, then ``lookml_model_explore`` per explore: 1 + (number of
+    explores) administrative API calls per run, no query call. Read whole on every run; each
+    record carries this run's ``read_at`` (Looker's clock), so a field LookML no longer has is
+    the one whose ``read_at`` is older than the latest (the loaders never delete rows).
+    """
+
+    primary_keys = ("model", "explore", "field")
+    replication_key = None
+    is_sorted = False
+    selected_by_default = False
+
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        settings: ExtractSettings,
+        looker: Callable[[], LookerClient],
+        audit: Callable[[AuditEntry], None] | None = None,
+    ) -> None:
+        """The lookml_field stream."""
+        super().__init__(
+            tap,
+            name="lookml_field",
+            dimensions=LOOKML_FIELD_FIELDS,
+            settings=settings,
+            looker=looker,
+            audit=audit,
+        )
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The fields of each explore, explore by explore."""
+        dims = self.selected_dimensions()
+        convert = row_converter(dims, dt.UTC, where="stream lookml_field (LookML metadata): ")
+        stats = PageStats()
+        audit = self.begin_audit()
+        read_at = format_utc(audit.run_started_at)
+        looker = self._looker()
+        listing = PageStats()  # the model list's calls (its rows are models, not fields)
+        models = offset_pages(
+            looker.lookml_models,
+            _model_name,
+            page_size=self.settings.page_size,
+            what="all_lookml_models",
+            logger=self.logger,
+            stats=listing,
+        )
+        explores = 0
+        try:
+            for page in models:
+                for model in page:
+                    for explore in model["explores"]:
+                        fields = looker.explore_catalog(model["name"], explore)
+                        stats.queries += 1
+                        explores += 1
+                        rows = [_catalog_row(model["name"], explore, f, read_at) for f in fields]
+                        stats.rows += len(rows)
+                        audit.records += len(rows)
+                        yield from (convert(row) for row in rows)
+        except LookerActivityError as exc:
+            stats.queries += listing.queries
+            self.end_audit(audit, stats, "failed")
+            raise in_context(exc, "stream lookml_field: ") from None
+        stats.queries += listing.queries
+        self.end_audit(audit, stats, "complete")
+        self.logger.info(
+            "lookml_field: %d fields of %d explores in %d metadata calls",
+            stats.rows, explores, stats.queries,
+        )  # fmt: skip
+
+
+def _model_name(row: dict[str, t.Any]) -> str:
+    if not row.get("name"):
+        msg = f"Looker sent a LookML model without a name: {str(row)[:200]}"
+        raise LookerResponseError(msg)
+    return str(row["name"])
+
+
+def _catalog_row(
+    model: str, explore: str, field: Mapping[str, t.Any], read_at: str
+) -> dict[str, t.Any]:
+    name = field.get("name")
+    if not name:
+        msg = f"Looker sent a field without a name in {model}/{explore}: {str(field)[:200]}"
+        raise LookerResponseError(msg)
+    tags = field.get("tags") or []
+    return {
+        "model": model,
+        "explore": explore,
+        "field": str(name),
+        "view": field.get("view"),
+        "category": field.get("category"),
+        "type": field.get("type"),
+        "hidden": field.get("hidden"),
+        "label": field.get("label"),
+        "description": field.get("description"),
+        # One text column on every target (array support differs between loaders).
+        "tags": ",".join(str(tag) for tag in tags) if tags else None,
+        # Looker's own lifetime count of the field's use (LookmlModelExploreField.times_used).
+        "times_used": field.get("times_used"),
+        "read_at": read_at,
+    }
+
+
 AUDIT_FIELDS: tuple[Dimension, ...] = tuple(
     Dimension(looker_name=name, name=name, looker_type=looker_type, json_type=json_type)
     for name, looker_type, json_type in (
@@ -657,6 +853,8 @@ AUDIT_FIELDS: tuple[Dimension, ...] = tuple(
         ("looker_queries", "number", "integer"),
         ("looker_count", "number", "integer"),
         ("status", "string", "string"),
+        ("query_calls", "number", "integer"),
+        ("admin_calls", "number", "integer"),
     )
 )
 

@@ -54,6 +54,7 @@ from tap_looker_activity.streams import (
     ExploreStream,
     ExtractSettings,
     LookerStream,
+    LookmlFieldStream,
     SyncAuditStream,
 )
 
@@ -676,6 +677,7 @@ class TapLookerActivity(Tap):
                 for d in explores
             ),
             DashboardStream(self, settings=settings, looker=looker, audit=audit),
+            LookmlFieldStream(self, settings=settings, looker=looker, audit=audit),
             SyncAuditStream(self, settings=settings, looker=looker, entries=self._take_audit),
         ]
 
@@ -726,7 +728,10 @@ class TapLookerActivity(Tap):
                 "%s: metadata unavailable (%s); using the bundled fields", where, exc
             )
             return list(definition.fallback_dimensions)
-        changed = definition.type_changes(raw)
+        fields = definition.row_fields(
+            raw, self.looker.measures(definition.model, definition.explore)
+        )
+        changed = definition.type_changes(fields)
         if changed:
             msg = (
                 f"{where}: Looker's LookML changed the type of known fields: "
@@ -734,7 +739,7 @@ class TapLookerActivity(Tap):
                 "type; a tap release that knows the new type is needed"
             )
             raise LookerResponseError(msg)
-        dims = definition.dimensions_from_metadata(raw)
+        dims = definition.dimensions_from_metadata(fields)
         by_name = {d.name: d for d in dims}
         missing = [name for name in definition.required_fields if name not in by_name]
         if missing:
@@ -758,7 +763,9 @@ class TapLookerActivity(Tap):
         """Before a sync: live fields for the streams this run syncs, one call each."""
         for stream in self.streams.values():
             if isinstance(stream, ExploreStream) and self._will_sync(stream):
+                before = copy.copy(self.looker.calls)
                 stream.use_dimensions(self.live_dimensions(stream.definition))
+                stream.setup_calls = self.looker.calls - before
                 self._add_new_fields_to_catalog(stream)
         super().setup_mapper()
 

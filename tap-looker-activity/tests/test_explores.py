@@ -1,4 +1,5 @@
-"""LookML metadata -> schema, Looker values -> record values, keyset expressions."""
+"""explores.py: LookML metadata -> schema (measures included), Looker values -> record
+values, keyset expressions."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tap_looker_activity.records import row_converter
 from tap_looker_activity.streams import SYSTEM_ACTIVITY_STREAMS
 
 CONTENT_USAGE = next(d for d in SYSTEM_ACTIVITY_STREAMS if d.name == "content_usage")
+FIELD_USAGE = next(d for d in SYSTEM_ACTIVITY_STREAMS if d.name == "field_usage")
 UTC = zoneinfo.ZoneInfo("UTC")
 
 
@@ -28,6 +30,9 @@ UTC = zoneinfo.ZoneInfo("UTC")
         ("date_year", "integer"),
         ("duration_day", "number"),
         ("zipcode", "string"),
+        ("sum", "number"),
+        ("count_distinct", "number"),
+        ("max", "string"),  # a max of a date is a date: no numeric guess
     ],
 )
 def test_looker_types_map_to_json_types(looker_type: str, json_type: str) -> None:
@@ -49,6 +54,52 @@ def test_metadata_keeps_the_base_view_and_refines_known_integers() -> None:
         ]
     )
     assert [(d.name, d.json_type) for d in dims] == [("id", "integer"), ("brand_new", "number")]
+
+
+FIELD_USAGE_DIMENSIONS = [
+    {"name": "field_usage.id", "type": "number", "view": "field_usage"},
+    {"name": "field_usage.field", "type": "string", "view": "field_usage"},
+]
+
+
+def test_a_declared_measure_is_read_when_looker_has_it_as_a_measure() -> None:
+    # Newer System Activity LookML: times_used is a sum over a hidden times_used_dim.
+    fields = FIELD_USAGE.row_fields(
+        [*FIELD_USAGE_DIMENSIONS, {"name": "field_usage.times_used_dim", "type": "number"}],
+        [
+            {"name": "field_usage.count", "type": "count", "view": "field_usage"},
+            {"name": "field_usage.times_used", "type": "sum", "view": "field_usage"},
+            {"name": "user.times_used", "type": "sum", "view": "user"},  # another view
+        ],
+    )
+    dims = FIELD_USAGE.dimensions_from_metadata(fields)
+    assert [(d.looker_name, d.json_type) for d in dims] == [
+        ("field_usage.id", "integer"),
+        ("field_usage.field", "string"),
+        ("field_usage.times_used_dim", "number"),
+        ("field_usage.times_used", "integer"),  # the bundled integer wins over "number"
+    ]
+    assert FIELD_USAGE.type_changes(fields) == []
+
+
+def test_a_dimension_of_the_measure_s_name_wins() -> None:
+    # Older LookML: times_used is a dimension; a measure of that name is not read twice.
+    fields = FIELD_USAGE.row_fields(
+        [*FIELD_USAGE_DIMENSIONS, {"name": "field_usage.times_used", "type": "number"}],
+        [{"name": "field_usage.times_used", "type": "sum", "view": "field_usage"}],
+    )
+    dims = FIELD_USAGE.dimensions_from_metadata(fields)
+    assert [(d.name, d.looker_type) for d in dims][-1] == ("times_used", "number")
+    assert len(dims) == 3
+
+
+def test_only_declared_measures_are_read() -> None:
+    # A stream without measure_fields takes no measure, whatever Looker has.
+    fields = CONTENT_USAGE.row_fields(
+        [{"name": "content_usage.id", "type": "number"}],
+        [{"name": "content_usage.count", "type": "count", "view": "content_usage"}],
+    )
+    assert [f["name"] for f in fields] == ["content_usage.id"]
 
 
 def test_row_conversion_in_utc_and_other_zones() -> None:
