@@ -18,10 +18,17 @@ if t.TYPE_CHECKING:
 
 CHANNELS = ("api", "embed", "public", "schedule", "other")
 # Streams the dbt end-to-end tests select (tap) and enable (dbt).
-DBT_STREAMS = ("content_usage", "dashboard", "look", "user", "history", "scheduled_job")
+DBT_STREAMS = (
+    "content_usage", "dashboard", "look", "user", "history", "scheduled_job",
+    "query", "field_usage", "lookml_field", "api_usage", "sync_audit",
+)  # fmt: skip
 TAP_SELECT = '["' + '", "'.join(f"{s}.*" for s in DBT_STREAMS) + '"]'
 # The simulator's explores behind those streams (scheduled_job comes from scheduled_plan).
-SIM_EXPLORES = {"dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 120}
+SIM_EXPLORES = {
+    "dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 120,
+    "query": 150, "field_usage": None, "api_usage": None,
+    "order_items": 50,  # a model of the admin's own: the LookML catalog leaves System Activity out
+}  # fmt: skip
 # Day boundaries line up with the simulator's windows: advance(86_400) from 23:59:59 covers
 # exactly one calendar day, (D-1 23:59:59, D 23:59:59].
 START = "2024-03-01T23:59:59"
@@ -155,3 +162,39 @@ def expected_stale(
 def pii_hash(value: str, salt: str) -> str:
     """What the tap writes instead of a personal value with hash_pii (tap_looker_activity.pii)."""
     return hashlib.sha256((salt + value).encode()).hexdigest()
+
+
+def expected_field_usage_daily(
+    runs: list[dict[int, dict[str, t.Any]]], read_dates: list[dt.date]
+) -> dict[tuple[int, dt.date], tuple[int, bool]]:
+    """field_usage_daily by (id, usage_date): (uses, spans_missed_run), from the lifetime
+    counters each run saw (runs[i] read on read_dates[i]); the first run is a baseline."""
+    expected = {}
+    for i in range(1, len(runs)):
+        earlier, later, day = runs[i - 1], runs[i], read_dates[i]
+        gap = (day - read_dates[i - 1]).days
+        for field_id, row in later.items():
+            before = earlier.get(field_id)
+            uses = row["times_used_dim"] - (before["times_used_dim"] if before else 0)
+            if uses > 0:
+                expected[field_id, day] = (uses, before is None or gap > 1)
+    return expected
+
+
+def expected_inactive_users(
+    users: list[dict[str, t.Any]], as_of: dt.date, after_days: int = 90
+) -> dict[str, int]:
+    """inactive_users: enabled user id -> days since the later login (or creation)."""
+    idle = {}
+    for user in users:
+        if _bool(user["is_disabled"]):
+            continue
+        logins = [
+            dt.date.fromisoformat(d)
+            for d in (user["user_facts.last_ui_login_date"], user["user_facts.last_api_login_date"])
+            if d
+        ]
+        since = max(logins) if logins else dt.date.fromisoformat(user["created_date"])
+        if (as_of - since).days >= after_days:
+            idle[str(user["id"])] = (as_of - since).days
+    return idle

@@ -23,6 +23,7 @@ from tests.dbt_truth import (
     Usage,
     content_truth,
     expected_daily,
+    expected_inactive_users,
     expected_stale,
     usage_truth,
 )
@@ -154,3 +155,135 @@ def test_daily_run_time(scenario: Scenario) -> None:
     """Not a budget: the measured time of a daily ELT run on the emulators, for the docs."""
     print(f"looker-to-bigquery runs (s): {[round(s, 1) for s in scenario.run_seconds]}")
     assert all(s < 600 for s in scenario.run_seconds)
+
+
+# --- the usage reports on BigQuery (ISO weeks, exact percentiles, dates) -------------------
+
+USAGE_STREAMS = (
+    "user",
+    "history",
+    "query",
+    "field_usage",
+    "lookml_field",
+    "api_usage",
+    "sync_audit",
+)
+
+
+class UsageScenario(t.NamedTuple):
+    stack: EmulatorStack
+    analytics: str
+    raw: str
+    field_usage: list[dict[int, dict[str, t.Any]]]
+    users: list[dict[str, t.Any]]
+
+
+@pytest.fixture(scope="module")
+def usage_reports(
+    emulator_stack: EmulatorStack, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[UsageScenario]:
+    """One run of the usage-report streams. The dbt unit tests of their models (daily
+    differences, ISO weeks, percentiles) run inside its `dbt build`, on the emulator's
+    BigQuery SQL; a second run would add minutes (z3-target-bigquery sleeps per stream)."""
+    tmp = tmp_path_factory.mktemp("dbt-bigquery-usage")
+    project = MeltanoProject(REPO_ROOT, state_dir=tmp / "state")
+    dataset, bucket = new_destination(emulator_stack)
+    sim = LookerSimulator(
+        rows=50,
+        seed=42,  # leaves 3 of the 17 order_items fields unused
+        now=START,
+        explores={"user": 40, "history": 200, "query": 100, "field_usage": None,
+                  "api_usage": None, "order_items": 30},
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )  # fmt: skip
+    sim.start()
+    env = pipeline_env(
+        sim,
+        emulator_stack,
+        dataset,
+        bucket,
+        TAP_LOOKER_ACTIVITY__SELECT='["' + '", "'.join(f"{s}.*" for s in USAGE_STREAMS) + '"]',
+        DBT_BIGQUERY_STREAMS=",".join(USAGE_STREAMS),
+        DBT_BIGQUERY_TARGET_PATH=str(tmp / "dbt-target"),
+        DBT_BIGQUERY_LOG_PATH=str(tmp / "dbt-logs"),
+    )
+    env.pop("TAP_LOOKER_ACTIVITY_BACKOFF_FACTOR", None)
+    try:
+        project.run("run", "looker-to-bigquery", environment="local-gcp", env=env)
+        field_usage = [{int(r["id"]): r for r in sim.truth("field_usage")}]
+        yield UsageScenario(
+            stack=emulator_stack,
+            analytics=f"{dataset}_analytics",
+            raw=dataset,
+            field_usage=field_usage,
+            users=sim.truth("user"),
+        )
+    finally:
+        sim.stop()
+
+
+def _usage_rows(scenario: UsageScenario, sql: str) -> list[dict[str, t.Any]]:
+    client = scenario.stack.bigquery.client()
+    sql = sql.format(a=f"`{scenario.stack.project}.{scenario.analytics}`",
+                     r=f"`{scenario.stack.project}.{scenario.raw}`")  # fmt: skip
+    return [dict(row.items()) for row in client.query(sql).result()]
+
+
+def _read_dates(scenario: UsageScenario, stream: str) -> list[dt.date]:
+    rows = _usage_rows(
+        scenario,
+        f"SELECT run_started_at FROM {{r}}.sync_audit WHERE stream = '{stream}' "
+        "ORDER BY run_started_at",
+    )
+    return [r["run_started_at"].date() for r in rows]
+
+
+def test_usage_reports_equal_the_simulator_on_bigquery(usage_reports: UsageScenario) -> None:
+    # A first run is field_usage's baseline: no daily use yet (not all-time totals).
+    assert _usage_rows(usage_reports, "SELECT * FROM {a}.field_usage_daily") == []
+
+    (as_of,) = _read_dates(usage_reports, "user")[-1:]
+    idle = _usage_rows(usage_reports, "SELECT user_id, days_idle FROM {a}.inactive_users")
+    assert {r["user_id"]: r["days_idle"] for r in idle} == expected_inactive_users(
+        usage_reports.users, as_of
+    )
+
+    used = {
+        (r["model"], r["explore"], r["field"])
+        for r in usage_reports.field_usage[-1].values()
+        if r["times_used_dim"] > 0
+    }
+    catalog = _usage_rows(
+        usage_reports, "SELECT model, explore, field, reason, is_unused FROM {a}.unused_fields"
+    )
+    raw = _usage_rows(usage_reports, "SELECT model, category, read_at FROM {r}.lookml_field")
+    assert catalog, f"no catalog rows; the raw table has {len(raw)}: {raw[:3]}"
+    unused = {(r["model"], r["explore"], r["field"]) for r in catalog if r["is_unused"]}
+    assert unused == {(r["model"], r["explore"], r["field"]) for r in catalog} - used
+    assert unused, f"nothing unused of {len(catalog)} fields: {catalog[:3]}"
+    assert {r["reason"] for r in catalog if r["is_unused"]} == {"never used"}
+
+    slow = _usage_rows(
+        usage_reports,
+        "SELECT content_kind, week_start, runs, p50_runtime_seconds, p99_runtime_seconds "
+        "FROM {a}.slow_content",
+    )
+    assert {r["content_kind"] for r in slow} == {"dashboard", "explore"}
+    assert all(r["week_start"].weekday() == 0 for r in slow)  # Mondays, not BigQuery's Sundays
+    assert all(r["p50_runtime_seconds"] <= r["p99_runtime_seconds"] for r in slow)
+
+    quota = _usage_rows(
+        usage_reports,
+        "SELECT usage_month, quota_class, calls, pipeline_calls FROM {a}.api_quota_monthly",
+    )
+    for r in quota:  # a DATE column; the emulator may answer a DATETIME
+        if isinstance(r["usage_month"], dt.datetime):
+            r["usage_month"] = r["usage_month"].date()
+    assert {"query", "admin"} <= {r["quota_class"] for r in quota}
+    # The pipeline's own calls, in the month of its run (by its audit).
+    (run_month,) = {d.replace(day=1) for d in _read_dates(usage_reports, "api_usage")}
+    mine = {r["quota_class"]: r["pipeline_calls"] for r in quota if r["usage_month"] == run_month}
+    assert mine["query"] > 0
+    assert mine["admin"] > 0
+    assert {r["pipeline_calls"] for r in quota if r["usage_month"] != run_month} == {None}

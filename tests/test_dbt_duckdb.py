@@ -10,9 +10,11 @@ no plain email or name may land in any table of the warehouse (raw, snapshots, m
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import subprocess
 import typing as t
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -30,6 +32,8 @@ from tests.dbt_truth import (
     Usage,
     content_truth,
     expected_daily,
+    expected_field_usage_daily,
+    expected_inactive_users,
     expected_stale,
     pii_hash,
     usage_truth,
@@ -52,6 +56,8 @@ class Scenario(t.NamedTuple):
     logs: list[str]  # every run's output: Meltano's, the tap's, the loader's, dbt's
     project: MeltanoProject
     env: dict[str, str]
+    field_usage: list[dict[int, dict[str, t.Any]]]  # what each run saw
+    catalog: set[tuple[str, str, str]]  # (model, explore, field) outside System Activity
 
 
 def _query(database: Path, sql: str) -> list[tuple[t.Any, ...]]:
@@ -90,6 +96,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
     # Finished queries Looker held at some run: it deletes scheduled tasks' history after
     # 7 days, so the last truth alone lacks rows an earlier run rightly loaded.
     history_ids: set[int] = set()
+    field_usage: list[dict[int, dict[str, t.Any]]] = []
 
     def run() -> None:
         started = dt.datetime.now()
@@ -97,6 +104,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
         seconds.append((dt.datetime.now() - started).total_seconds())
         logs.append(proc.stdout + proc.stderr)
         history_ids.update(int(r["id"]) for r in sim.truth("history") if r.get("completed_time"))
+        field_usage.append({int(r["id"]): r for r in sim.truth("field_usage")})
 
     try:
         run()  # the baseline: all-time counters, no daily usage yet
@@ -125,6 +133,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
             logs=logs,
             project=project,
             env=env,
+            field_usage=field_usage,
+            catalog={
+                ("thelook", "order_items", sim.explore("order_items").full(f))
+                for f in sim.explore("order_items").fields
+            },
         )
     finally:
         sim.stop()
@@ -283,3 +296,129 @@ def test_daily_run_time(scenario: Scenario) -> None:
     """Not a budget: the measured time of a daily ELT run, printed for the docs."""
     print(f"looker-to-duckdb runs (s): {[round(s, 1) for s in scenario.run_seconds]}")
     assert all(s < 300 for s in scenario.run_seconds)
+
+
+def _read_dates(database: Path, stream: str) -> list[dt.date]:
+    """Looker's date at each run's read of ``stream`` (the tap's audit)."""
+    rows = _query(
+        database,
+        "select run_started_at from looker_activity.sync_audit "
+        f"where stream = '{stream}' order by run_started_at",
+    )
+    return [dt.datetime.fromisoformat(str(r[0])).date() for r in rows]
+
+
+def test_field_usage_daily_equals_the_counter_differences(scenario: Scenario) -> None:
+    dates = _read_dates(scenario.database, "field_usage")
+    assert len(dates) == len(scenario.field_usage) == 3
+    expected = expected_field_usage_daily(scenario.field_usage, dates)
+    rows = _query(
+        scenario.database,
+        f"select field_usage_id, usage_date, uses, spans_missed_run "
+        f"from {ANALYTICS}.field_usage_daily",
+    )
+    landed = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+    assert len(landed) == len(rows)
+    assert landed == expected
+    # The baseline's lifetime totals are nobody's daily use; both later runs saw some.
+    assert {day for _, day in landed} == set(dates[1:])
+
+
+def test_unused_fields_are_the_catalog_fields_looker_never_counted(scenario: Scenario) -> None:
+    used = {
+        (r["model"], r["explore"], r["field"])
+        for r in scenario.field_usage[-1].values()
+        if r["times_used_dim"] > 0
+    }
+    rows = _query(
+        scenario.database,
+        f"select model, explore, field, reason, is_unused from {ANALYTICS}.unused_fields",
+    )
+    assert {(m, e, f) for m, e, f, _, _ in rows} == scenario.catalog
+    unused = {(m, e, f) for m, e, f, _, is_unused in rows if is_unused}
+    assert unused == scenario.catalog - used
+    assert unused, "the simulator leaves some of its fields unused"
+    assert used & scenario.catalog, "and uses others"
+    # Three days watched cannot show 90 days without use: only never-used fields.
+    assert {reason for *_, reason, is_unused in rows if is_unused} == {"never used"}
+
+
+def test_inactive_users_equals_the_simulator(scenario: Scenario) -> None:
+    (as_of,) = _read_dates(scenario.database, "user")[-1:]
+    expected = expected_inactive_users(scenario.users, as_of)
+    rows = _query(scenario.database, f"select user_id, days_idle from {ANALYTICS}.inactive_users")
+    assert dict(rows) == expected
+    assert expected, "the simulator has idle licences"
+
+
+def test_api_quota_monthly_classifies_looker_s_api_usage(scenario: Scenario) -> None:
+    seed = REPO_ROOT / "transform" / "seeds" / "looker_api_activity_types.csv"
+    with seed.open() as f:
+        classes = {row["endpoint"]: row["quota_class"] for row in csv.DictReader(f)}
+    raw = _query(
+        scenario.database,
+        "select endpoint, created_date, total_usage from looker_activity.api_usage",
+    )
+    expected: Counter[tuple[dt.date, str]] = Counter()
+    for endpoint, day, calls in raw:
+        month = dt.date.fromisoformat(str(day)[:10]).replace(day=1)
+        expected[month, classes.get(endpoint, "unknown")] += calls
+    rows = _query(
+        scenario.database,
+        f"select usage_month, quota_class, calls, monthly_quota, pipeline_calls "
+        f"from {ANALYTICS}.api_quota_monthly",
+    )
+    assert {(m, c): n for m, c, n, _, _ in rows} == dict(expected)
+    assert {c for _, c, *_ in rows} >= {"query", "admin"}
+    assert all(q == 1000 for _, c, _, q, _ in rows if c in {"query", "admin"})  # standard
+    # The pipeline's own calls, by its audit: every query the tap ran is a query-based call.
+    ((query_calls,),) = _query(
+        scenario.database, "select sum(query_calls) from looker_activity.sync_audit"
+    )
+    pipeline = {(m, c): p for m, c, _, _, p in rows}
+    (month,) = {d.replace(day=1) for d in _read_dates(scenario.database, "content_usage")}
+    assert pipeline[month, "query"] == query_calls > 0
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (SQL's PERCENTILE_CONT)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def test_slow_content_percentiles_equal_the_loaded_runs(scenario: Scenario) -> None:
+    raw = _query(
+        scenario.database,
+        "select dashboard_id, completed_time, runtime from looker_activity.history "
+        "where status = 'complete' and not coalesce(cache, false) and runtime is not null "
+        "and completed_time is not null and dashboard_id is not null",
+    )
+    runs: dict[tuple[str, dt.date], list[float]] = {}
+    for dashboard, completed, runtime in raw:
+        day = dt.datetime.fromisoformat(str(completed)).date()
+        week = day - dt.timedelta(days=day.weekday())
+        runs.setdefault((str(dashboard), week), []).append(float(runtime))
+    rows = _query(
+        scenario.database,
+        f"select content_id, week_start, runs, p50_runtime_seconds, p90_runtime_seconds "
+        f"from {ANALYTICS}.slow_content where content_kind = 'dashboard'",
+    )
+    landed = {(c, w): (n, p50, p90) for c, w, n, p50, p90 in rows}
+    assert set(landed) == set(runs)
+    for key, values in runs.items():
+        n, p50, p90 = landed[key]
+        assert n == len(values)
+        assert p50 == pytest.approx(
+            round(_percentile(values, 0.5), 3), abs=0.001 + 1e-6
+        )  # to the ms (float32 column)
+        assert p90 == pytest.approx(
+            round(_percentile(values, 0.9), 3), abs=0.001 + 1e-6
+        )  # to the ms (float32 column)
+    ((explores,),) = _query(
+        scenario.database,
+        f"select count(*) from {ANALYTICS}.slow_content where content_kind = 'explore'",
+    )
+    assert explores > 0

@@ -38,7 +38,12 @@ if t.TYPE_CHECKING:
     from tests.harness import EmulatorStack
 
 # The explore streams (dashboard comes from the REST API: compared on its own below).
-DEFINITIONS = {d.name: d for d in SYSTEM_ACTIVITY_STREAMS}
+# field_usage and api_usage go through test_dbt_duckdb.py and test_dbt_bigquery.py, whose
+# models check them (api_usage counts the simulator's own calls, so its truth moves while a
+# run reads it: no table-equals-truth comparison here).
+DEFINITIONS = {
+    d.name: d for d in SYSTEM_ACTIVITY_STREAMS if d.name not in {"field_usage", "api_usage"}
+}
 # Modest sizes: z3-target-bigquery sleeps 5 s per new table and 2.5 s per upsert, per stream.
 SIZES = {
     "history": 400,

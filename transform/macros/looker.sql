@@ -52,3 +52,43 @@
 {% macro looker_date(expression) %}
   cast({{ expression }} as date)
 {% endmacro %}
+
+{#- The Monday a date's ISO week starts on. BigQuery's `week` starts on Sunday, DuckDB's on
+    Monday: one answer on both. On BigQuery by arithmetic (DAYOFWEEK is 1 on Sunday), which
+    also runs on the BigQuery emulator (it lacks `isoweek`). -#}
+{% macro looker_week_start(date_expression) %}
+  {{ return(adapter.dispatch('looker_week_start')(date_expression)) }}
+{% endmacro %}
+
+{% macro default__looker_week_start(date_expression) -%}
+  cast(date_trunc('week', {{ date_expression }}) as date)
+{%- endmacro %}
+
+{% macro bigquery__looker_week_start(date_expression) -%}
+  date_sub({{ date_expression }}, interval mod(extract(dayofweek from {{ date_expression }}) + 5, 7) day)
+{%- endmacro %}
+
+{#- An exact, interpolated percentile of `expression` over `partition_by`, as a window
+    function (BigQuery's PERCENTILE_CONT is analytic only); select it distinct per group. -#}
+{% macro looker_percentile(expression, fraction, partition_by) %}
+  {{ return(adapter.dispatch('looker_percentile')(expression, fraction, partition_by)) }}
+{% endmacro %}
+
+{% macro default__looker_percentile(expression, fraction, partition_by) -%}
+  quantile_cont({{ expression }}, {{ fraction }}) over (partition by {{ partition_by }})
+{%- endmacro %}
+
+{% macro bigquery__looker_percentile(expression, fraction, partition_by) -%}
+  percentile_cont({{ expression }}, {{ fraction }}) over (partition by {{ partition_by }})
+{%- endmacro %}
+
+{#- The day the data describes: Looker's clock when the tap last read `stream` (its audit), or
+    today when the audit is not loaded. Reports say "idle for N days" as of then, so a
+    warehouse loaded a while ago (or the simulator's past) reads the same every day. -#}
+{% macro looker_as_of_date(stream) -%}
+  {%- if looker_stream_selected('sync_audit') -%}
+  (select coalesce(max(cast(run_started_at as date)), current_date) from {{ ref('stg_looker__sync_audit') }} where stream = '{{ stream }}')
+  {%- else -%}
+  current_date
+  {%- endif -%}
+{%- endmacro %}

@@ -4,6 +4,7 @@
 select
     {{ looker_column(src, ['id'], dbt.type_bigint(), 'history_id') }},
     {{ looker_column(src, ['user_id'], dbt.type_string(), 'user_id') }},
+    {{ looker_column(src, ['query_id'], dbt.type_string(), 'query_id') }},
     {{ looker_column(src, ['created_time'], dbt.type_timestamp(), 'created_at') }},
     {{ looker_column(src, ['completed_time'], dbt.type_timestamp(), 'completed_at') }},
     {{ looker_column(src, ['source'], dbt.type_string(), 'source') }},

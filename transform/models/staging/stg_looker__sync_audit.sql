@@ -13,5 +13,7 @@ select
     {{ looker_column(src, ['records'], dbt.type_bigint(), 'records_written') }},
     {{ looker_column(src, ['looker_queries'], dbt.type_bigint(), 'looker_queries') }},
     {{ looker_column(src, ['looker_count'], dbt.type_bigint(), 'looker_count') }},
-    {{ looker_column(src, ['status'], dbt.type_string(), 'status') }}
+    {{ looker_column(src, ['status'], dbt.type_string(), 'status') }},
+    {{ looker_column(src, ['query_calls'], dbt.type_bigint(), 'query_calls') }},
+    {{ looker_column(src, ['admin_calls'], dbt.type_bigint(), 'admin_calls') }}
 {% if loaded %}from {{ src }}{% else %}where false{% endif %}
