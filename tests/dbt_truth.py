@@ -21,11 +21,12 @@ CHANNELS = ("api", "embed", "public", "schedule", "other")
 DBT_STREAMS = (
     "content_usage", "dashboard", "look", "user", "history", "scheduled_job",
     "query", "field_usage", "lookml_field", "api_usage", "sync_audit",
+    "content_favorite", "scheduled_plan", "dashboard_element",
 )  # fmt: skip
 TAP_SELECT = '["' + '", "'.join(f"{s}.*" for s in DBT_STREAMS) + '"]'
 # The simulator's explores behind those streams (scheduled_job comes from scheduled_plan).
 SIM_EXPLORES = {
-    "dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 120,
+    "dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 400,
     "query": 150, "field_usage": None, "api_usage": None,
     "order_items": 50,  # a model of the admin's own: the LookML catalog leaves System Activity out
 }  # fmt: skip
@@ -131,10 +132,63 @@ def content_truth(sim: LookerSimulator) -> dict[tuple[str, str], dict[str, t.Any
     return out
 
 
+def keep_reasons(
+    sim: LookerSimulator,
+    content: dict[tuple[str, str], dict[str, t.Any]],
+    streams: t.Collection[str] = DBT_STREAMS,
+) -> dict[tuple[str, str], str]:
+    """Why Looker's Unused Content page keeps an item (first rule that applies), from the
+    simulator now: public Looks, enabled recurring schedules, favourites, Looks on a live
+    dashboard (Looker's admin docs, "Managing unused content"); only the rules whose stream
+    is among `streams`."""
+    keep: dict[tuple[str, str], str] = {}
+    public = sim.truth("look") if "look" in streams else []
+    plans = (
+        sim.truth_view("scheduled_plan", "scheduled_plan") if "scheduled_plan" in streams else []
+    )
+    usage = sim.truth("content_usage") if "content_favorite" in streams else []
+    tiles = (
+        sim.truth_view("dashboard", "dashboard_element") if "dashboard_element" in streams else []
+    )
+    for row in public:
+        if _bool(row.get("public")):
+            keep.setdefault(("look", str(row["id"])), "public")
+    for plan in plans:
+        if not _bool(plan.get("enabled")) or _bool(plan.get("run_once")):
+            continue
+        if plan.get("look_id") is not None:
+            key = ("look", str(plan["look_id"]))
+        elif plan.get("dashboard_id") is not None:
+            key = ("dashboard", str(plan["dashboard_id"]))
+        elif plan.get("lookml_dashboard_id"):
+            key = ("dashboard", str(plan["lookml_dashboard_id"]))
+        else:
+            continue
+        keep.setdefault(key, "scheduled")
+    for row in usage:
+        if int(row.get("favorite_count") or 0) > 0:
+            keep.setdefault((row["content_type"], str(row["content_id"])), "favorite")
+    for tile in tiles:
+        board = content.get(("dashboard", str(tile["dashboard_id"])))
+        if tile.get("look_id") is None or tile.get("deleted_time") is not None:
+            continue
+        if board is not None and board["is_deleted"]:
+            continue
+        keep.setdefault(("look", str(tile["look_id"])), "on a dashboard")
+    return keep
+
+
 def expected_stale(
-    usage: Usage, content: dict[tuple[str, str], dict[str, t.Any]], days: int = 90
+    usage: Usage,
+    content: dict[tuple[str, str], dict[str, t.Any]],
+    days: int = 90,
+    *,
+    keep: dict[tuple[str, str], str] | None = None,
+    lookml_models: set[str] | None = None,
 ) -> dict[str, dict[str, t.Any]]:
-    """stale_content: live dashboards/Looks idle >= `days` (never accessed: since creation)."""
+    """stale_content: live dashboards/Looks idle >= `days` (never accessed: since creation)
+    that no rule in `keep` keeps; with `lookml_models` (the LookML catalog), LookML
+    dashboards only of those models; never Looker's own System Activity dashboards."""
     as_of = max(r["last_accessed_time"] for r in usage.values())
     last: dict[tuple[str, str], dt.datetime] = {}
     for row in usage.values():
@@ -144,9 +198,16 @@ def expected_stale(
     out = {}
     for key in set(last) | set(content):
         item = content.get(key)
-        if item is None and "::" not in key[1]:
+        lookml_model = key[1].split("::")[0] if "::" in key[1] else None
+        if item is None and lookml_model is None:
             continue  # not in Looker's content list any more: deleted for good
         if item is not None and item["is_deleted"]:
+            continue
+        if lookml_model == "system__activity":
+            continue  # Looker's own
+        if lookml_model and lookml_models is not None and lookml_model not in lookml_models:
+            continue
+        if keep and key in keep:
             continue
         since = last.get(key) or (item or {}).get("created_at")
         idle = None if since is None else (as_of.date() - since.date()).days
@@ -157,6 +218,28 @@ def expected_stale(
                 "days_idle": idle,
             }
     return out
+
+
+def expected_deletions(
+    contents: list[dict[tuple[str, str], dict[str, t.Any]]],
+) -> list[tuple[str, bool, bool]]:
+    """content_deletions from the content each run saw: (content_key, first seen deleted,
+    restored by a later run), one per change from not deleted (or unseen) to deleted."""
+    events: list[list[t.Any]] = []
+    for key in sorted({k for seen in contents for k in seen}):
+        before: bool | None = None
+        mine: list[list[t.Any]] = []
+        for seen in contents:
+            if key not in seen:
+                continue
+            deleted = seen[key]["is_deleted"]
+            if deleted and not before:
+                mine.append([f"{key[0]}:{key[1]}", before is None, False])
+            elif not deleted and before and mine:
+                mine[-1][2] = True
+            before = deleted
+        events.extend(mine)
+    return [tuple(e) for e in events]  # type: ignore[misc]
 
 
 def pii_hash(value: str, salt: str) -> str:

@@ -19,14 +19,17 @@ from tests.conftest import CLIENT_ID, CLIENT_SECRET, REPO_ROOT
 from tests.dbt_truth import (
     CHANNELS,
     DAY,
+    DBT_STREAMS,
     START,
     Usage,
     content_truth,
     expected_daily,
     expected_inactive_users,
     expected_stale,
+    keep_reasons,
     usage_truth,
 )
+from tests.lookml_checks import column_references, load_project
 from tests.meltano_cli import MeltanoProject
 from tests.pipeline import new_destination, pipeline_env
 
@@ -88,11 +91,12 @@ def scenario(
         sim.advance(seconds=DAY, new_rows=15, touched_rows=100)
         run()
         observed.append(usage_truth(sim))
+        content = content_truth(sim)
         yield Scenario(
             stack=emulator_stack,
             analytics=f"{dataset}_analytics",
             observed=observed,
-            stale=expected_stale(observed[-1], content_truth(sim)),
+            stale=expected_stale(observed[-1], content, keep=keep_reasons(sim, content, STREAMS)),
             run_seconds=seconds,
         )
     finally:
@@ -159,15 +163,9 @@ def test_daily_run_time(scenario: Scenario) -> None:
 
 # --- the usage reports on BigQuery (ISO weeks, exact percentiles, dates) -------------------
 
-USAGE_STREAMS = (
-    "user",
-    "history",
-    "query",
-    "field_usage",
-    "lookml_field",
-    "api_usage",
-    "sync_audit",
-)
+# Every stream the models read: every mart is built once on BigQuery (and the LookML
+# project's views are checked against the tables).
+USAGE_STREAMS = DBT_STREAMS
 
 
 class UsageScenario(t.NamedTuple):
@@ -176,6 +174,7 @@ class UsageScenario(t.NamedTuple):
     raw: str
     field_usage: list[dict[int, dict[str, t.Any]]]
     users: list[dict[str, t.Any]]
+    stale: dict[str, dict[str, t.Any]]
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +192,8 @@ def usage_reports(
         seed=42,  # leaves 3 of the 17 order_items fields unused
         now=START,
         explores={"user": 40, "history": 200, "query": 100, "field_usage": None,
-                  "api_usage": None, "order_items": 30},
+                  "api_usage": None, "order_items": 30, "dashboard": 30, "look": 30,
+                  "scheduled_plan": 300},
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
     )  # fmt: skip
@@ -212,12 +212,19 @@ def usage_reports(
     try:
         project.run("run", "looker-to-bigquery", environment="local-gcp", env=env)
         field_usage = [{int(r["id"]): r for r in sim.truth("field_usage")}]
+        content = content_truth(sim)
         yield UsageScenario(
             stack=emulator_stack,
             analytics=f"{dataset}_analytics",
             raw=dataset,
             field_usage=field_usage,
             users=sim.truth("user"),
+            stale=expected_stale(
+                usage_truth(sim),
+                content,
+                keep=keep_reasons(sim, content),
+                lookml_models={m["name"] for m in sim.models_meta()},
+            ),
         )
     finally:
         sim.stop()
@@ -287,3 +294,28 @@ def test_usage_reports_equal_the_simulator_on_bigquery(usage_reports: UsageScena
     assert mine["query"] > 0
     assert mine["admin"] > 0
     assert {r["pipeline_calls"] for r in quota if r["usage_month"] != run_month} == {None}
+
+
+def test_stale_content_by_lookers_rules_on_bigquery(usage_reports: UsageScenario) -> None:
+    rows = _usage_rows(
+        usage_reports, "SELECT content_key, title, never_accessed, days_idle FROM {a}.stale_content"
+    )
+    landed = {r["content_key"]: {k: v for k, v in r.items() if k != "content_key"} for r in rows}
+    assert landed == usage_reports.stale
+    kept = _usage_rows(
+        usage_reports, "SELECT keep_reason FROM {a}.idle_content WHERE keep_reason IS NOT NULL"
+    )
+    assert kept, "no idle content kept by Looker's rules: the rules are untested here"
+
+
+def test_lookml_columns_exist_in_the_bigquery_tables(usage_reports: UsageScenario) -> None:
+    """Every ${TABLE}.column of the LookML project (looker/) is a column of the table dbt
+    built on BigQuery, and every view's table was built."""
+    client = usage_reports.stack.bigquery.client()
+    references = column_references(load_project(REPO_ROOT / "looker"))
+    missing = []
+    for table, columns in sorted(references.items()):
+        built = client.get_table(f"{usage_reports.stack.project}.{usage_reports.analytics}.{table}")
+        missing += [f"{table}.{c}" for c in sorted(columns - {f.name for f in built.schema})]
+    assert references
+    assert not missing, f"LookML names columns the BigQuery tables lack: {missing}"

@@ -32,9 +32,11 @@ from tests.dbt_truth import (
     Usage,
     content_truth,
     expected_daily,
+    expected_deletions,
     expected_field_usage_daily,
     expected_inactive_users,
     expected_stale,
+    keep_reasons,
     pii_hash,
     usage_truth,
 )
@@ -49,6 +51,9 @@ class Scenario(t.NamedTuple):
     observed: list[Usage]  # what each run saw: baseline, day 1, day 3
     skipped_day: Usage  # the state a day-2 run would have seen
     stale: dict[str, dict[str, t.Any]]
+    idle: dict[str, dict[str, t.Any]]  # stale by idleness alone
+    keep: dict[str, str]  # content_key -> why Looker keeps it
+    deletions: list[tuple[str, bool, bool]]  # (content_key, first seen deleted, restored)
     users: list[dict[str, t.Any]]
     history_ids: set[int]
     failed_jobs: set[int]
@@ -97,6 +102,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
     # 7 days, so the last truth alone lacks rows an earlier run rightly loaded.
     history_ids: set[int] = set()
     field_usage: list[dict[int, dict[str, t.Any]]] = []
+    contents: list[dict[tuple[str, str], dict[str, t.Any]]] = []  # what each run saw
 
     def run() -> None:
         started = dt.datetime.now()
@@ -105,6 +111,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
         logs.append(proc.stdout + proc.stderr)
         history_ids.update(int(r["id"]) for r in sim.truth("history") if r.get("completed_time"))
         field_usage.append({int(r["id"]): r for r in sim.truth("field_usage")})
+        contents.append(content_truth(sim))
 
     try:
         run()  # the baseline: all-time counters, no daily usage yet
@@ -117,11 +124,18 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
         sim.advance(seconds=DAY, new_rows=25, touched_rows=150)
         run()
         observed.append(usage_truth(sim))
+        keep = keep_reasons(sim, contents[-1])
+        lookml_models = {m["name"] for m in sim.models_meta()}
         yield Scenario(
             database=database,
             observed=observed,
             skipped_day=skipped_day,
-            stale=expected_stale(observed[-1], content_truth(sim)),
+            stale=expected_stale(
+                observed[-1], contents[-1], keep=keep, lookml_models=lookml_models
+            ),
+            idle=expected_stale(observed[-1], contents[-1], lookml_models=lookml_models),
+            keep={f"{k[0]}:{k[1]}": why for k, why in keep.items()},
+            deletions=expected_deletions(contents),
             users=sim.truth("user"),
             history_ids=history_ids,
             failed_jobs={
@@ -213,6 +227,29 @@ def test_stale_content_equals_the_simulator(scenario: Scenario) -> None:
     assert landed == scenario.stale
     assert any(r["never_accessed"] for r in landed.values())
     assert any(not r["never_accessed"] for r in landed.values())
+
+
+def test_idle_content_keeps_what_lookers_rules_keep(scenario: Scenario) -> None:
+    rows = _query(
+        scenario.database, f"select content_key, keep_reason from {ANALYTICS}.idle_content"
+    )
+    landed = dict(rows)
+    assert set(landed) == set(scenario.idle)
+    kept = {k: why for k, why in landed.items() if why is not None}
+    assert kept == {k: why for k, why in scenario.keep.items() if k in scenario.idle}
+    # Each of Looker's rules but one keeps something in this scenario; the simulator's few
+    # public Looks are not idle (the unit test on hand-made rows covers that rule).
+    assert {"scheduled", "favorite", "on a dashboard"} <= set(kept.values())
+
+
+def test_content_deletions_follow_the_snapshots(scenario: Scenario) -> None:
+    rows = _query(
+        scenario.database,
+        "select content_key, first_seen_deleted, restored_at is not null "
+        f"from {ANALYTICS}.content_deletions",
+    )
+    assert sorted(rows) == sorted(scenario.deletions)
+    assert any(not first for _, first, _ in rows), "no deletion seen between runs"
 
 
 def test_history_and_schedule_models_are_built_when_selected(scenario: Scenario) -> None:

@@ -225,6 +225,9 @@ class ExploreDefinition:
     # values are "as of now" with no time of their own (field_usage's lifetime counters):
     # downstream differences between runs then have a time on Looker's clock.
     read_time_property: str | None = None
+    # Filters every query of the stream carries (Looker field -> filter expression): a
+    # stream of the rows that matter (content_favorite: favorite_count > 0), read whole.
+    filters: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def bundled(  # noqa: PLR0913 - a declaration: every argument is named at the call site
@@ -239,26 +242,30 @@ class ExploreDefinition:
         excluded_fields: tuple[str, ...] = (),
         actor_field: str | None = None,
         read_time_property: str | None = None,
+        fields: tuple[str, ...] | None = None,
+        filters: tuple[tuple[str, str], ...] = (),
     ) -> ExploreDefinition:
         """A System Activity stream shipped with the tap (fields in explore_fields/)."""
-        fields = BundledFields.load(name)
+        bundled = BundledFields.load(name)
         return cls(
             name=name,
             model=SYSTEM_ACTIVITY,
             explore=explore,
-            view=fields.view,
+            view=bundled.view,
             primary_keys=primary_keys,
             replication_key=replication_key,
             description=description,
             selected_by_default=selected_by_default,
             fallback_dimensions=tuple(
-                d for d in fields.dimensions if d.name not in excluded_fields
+                d for d in bundled.dimensions if d.name not in excluded_fields
             ),
-            joined_fields=fields.joined_fields,
+            joined_fields=bundled.joined_fields,
             excluded_fields=excluded_fields,
             actor_field=actor_field,
-            measure_fields=fields.measure_fields,
+            measure_fields=bundled.measure_fields,
             read_time_property=read_time_property,
+            fields=fields,
+            filters=filters,
         )
 
     @property

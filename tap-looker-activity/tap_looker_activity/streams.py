@@ -154,6 +154,47 @@ SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
         replication_key=None,
         description="API calls per endpoint and day (date only); read whole.",
     ),
+    # What Looker's Unused Content page keeps although nobody opened it (Looker's admin docs,
+    # "Managing unused content"): favourites, scheduled content, Looks on a dashboard.
+    ExploreDefinition.bundled(
+        "content_favorite",
+        explore="content_usage",
+        primary_keys=("id",),
+        # favorite_count changes without last_accessed_time moving (content_usage leaves it
+        # out): the favourited content is read whole, and only it.
+        replication_key=None,
+        description=(
+            "Content favourited now (favorite_count > 0), with the time it was read "
+            "(read_at); read whole."
+        ),
+        fields=("id", "content_id", "content_type", "favorite_count"),
+        filters=(("content_usage.favorite_count", ">0"),),
+        read_time_property="read_at",
+    ),
+    ExploreDefinition.bundled(
+        "scheduled_plan",
+        explore="scheduled_plan",
+        primary_keys=("id",),
+        # updated is epoch microseconds on some dialects and deleted plans leave no row:
+        # read whole; the latest read (read_at) is the current set of schedules.
+        replication_key=None,
+        description=(
+            "Schedules and the dashboard, Look or LookML dashboard each delivers; read whole "
+            "(read_at: deleted plans are absent from the latest read)."
+        ),
+        read_time_property="read_at",
+    ),
+    ExploreDefinition.bundled(
+        "dashboard_element",
+        explore="dashboard",
+        primary_keys=("id",),
+        replication_key=None,
+        description=(
+            "Dashboard tiles and the Look or query each shows (look_id, query_id); read "
+            "whole (read_at)."
+        ),
+        read_time_property="read_at",
+    ),
 )
 
 
@@ -230,7 +271,7 @@ class WindowQuery:
             model=self.definition.model,
             view=self.definition.explore,
             fields=fields,
-            filters=self.filters,
+            filters={**dict(self.definition.filters), **self.filters},
             filter_expression=" AND ".join(parts) or None,
             # System Activity ignores it (times stay in the system zone); sending the zone
             # the tap reads them in keeps either behaviour correct.

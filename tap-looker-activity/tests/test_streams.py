@@ -40,6 +40,10 @@ FULL_TABLE = {d.name for d in SYSTEM_ACTIVITY_STREAMS if not d.replication_key}
 CHANGE_IN_PLACE = {"content_usage", "history", "scheduled_job", "user", "dashboard", "look"}
 
 Key = tuple[t.Any, ...]
+# Rows a stream's fixed filters keep, said independently of the tap's filter expressions.
+KEPT_BY_FILTERS: dict[str, t.Callable[[dict[str, t.Any]], bool]] = {
+    "content_favorite": lambda row: (row["favorite_count"] or 0) > 0,
+}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -84,6 +88,40 @@ def key_of(record: dict[str, t.Any], stream: str) -> Key:
     return tuple(record[k] for k in DEFINITIONS[stream].primary_keys)
 
 
+def truth_of(
+    sim: LookerSimulator, definition: ExploreDefinition
+) -> tuple[dict[str, str], list[dict[str, t.Any]]]:
+    """The Looker types of the stream's view and its rows, in the simulator now."""
+    explore = sim.explore(definition.explore)
+    if definition.view == explore.view:
+        return {f.name: f.looker_type for f in explore.dimensions()}, sim.truth(definition.explore)
+    # A joined view's own grain (Looker groups by the selected dimensions).
+    prefix = f"{definition.view}."
+    types = {
+        f.name.removeprefix(prefix): f.looker_type
+        for f in explore.dimensions()
+        if f.view == definition.view
+    }
+    return types, sim.truth_view(definition.explore, definition.view)
+
+
+def property_of(
+    name: str,
+    definition: ExploreDefinition,
+    joined: dict[str, str],
+    wanted: set[str] | None,
+) -> str | None:
+    """The property a truth field becomes, or None where the stream leaves it out."""
+    if "." in name:
+        return joined.get(name)
+    prop = column_name(name)
+    if wanted is not None:
+        return prop if prop in wanted else None
+    if is_unstable(prop) or prop in definition.excluded_fields:
+        return None
+    return prop
+
+
 def expected_records(sim: LookerSimulator, stream: str) -> dict[Key, dict[str, t.Any]]:
     """The simulator's truth as the stream must emit it, by primary key.
 
@@ -94,20 +132,19 @@ def expected_records(sim: LookerSimulator, stream: str) -> dict[Key, dict[str, t
     definition = DEFINITIONS[stream]
     explore = sim.explore(definition.explore)
     joined = dict(definition.joined_fields)
-    types = {f.name: f.looker_type for f in explore.dimensions()}
+    types, truth = truth_of(sim, definition)
+    kept = KEPT_BY_FILTERS.get(stream, lambda _row: True)
+    wanted = set(definition.fields) if definition.fields is not None else None
     expected = {}
-    for row in sim.truth(definition.explore):
+    for row in truth:
+        if not kept(row):
+            continue
         record: dict[str, t.Any] = {}
         for name, raw in row.items():
             value = raw
-            if "." in name:
-                if name not in joined:
-                    continue
-                prop = joined[name]
-            else:
-                prop = column_name(name)
-                if is_unstable(prop) or prop in definition.excluded_fields:
-                    continue
+            prop = property_of(name, definition, joined, wanted)
+            if prop is None:
+                continue
             if value is not None and types[name] == "date_time":
                 value = value.replace(" ", "T") + "+00:00"
             elif value is not None and types[name] == "yesno":

@@ -92,3 +92,15 @@
   current_date
   {%- endif -%}
 {%- endmacro %}
+
+{#- Whether a row of a stream read whole on every run (read_at stamped) was in its latest
+    complete read: rows of content no longer there (unfavourited, deleted plans) keep their
+    last read_at, as the loaders never delete. The audit says when the last complete read
+    was, so a read that found nothing still counts; without the audit, the latest read_at. -#}
+{% macro looker_read_is_current(stream, read_at='read_at', relation=none) -%}
+  {%- if looker_stream_selected('sync_audit') -%}
+  {{ read_at }} >= (select max(run_started_at) from {{ ref('stg_looker__sync_audit') }} where stream = '{{ stream }}' and status = 'complete')
+  {%- else -%}
+  {{ read_at }} = max({{ read_at }}) over ()
+  {%- endif -%}
+{%- endmacro %}
