@@ -59,6 +59,9 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/mypy --strict --ignore-missing-imports target-duckdb-guard/target_duckdb_guard
 	# meltano.yml and its included files against Meltano's own JSON schema.
 	$(BIN)/mypy --strict --ignore-missing-imports scripts/check_meltano_schema.py
+	# The demo, its report page, and the checks of the report and of the LookML project.
+	$(BIN)/mypy --strict --ignore-missing-imports scripts/demo.py scripts/report.py \
+		tests/browser.py tests/lookml_checks.py
 	$(BIN)/python scripts/check_meltano_schema.py
 
 .PHONY: test
@@ -69,7 +72,7 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 	$(BIN)/pytest -p no:cacheprovider tests
 
 .PHONY: demo
-demo: install  ## ELT (tap, DuckDB, dbt) over two simulated days; top content, stale count
+demo: install  ## ELT (tap, DuckDB, dbt) over two simulated days; the answers, output/report.html
 	@$(PRIVATE) $(BIN)/python scripts/demo.py --port $(DEMO_PORT) --rows $(DEMO_ROWS)
 
 .PHONY: demo-gcp
