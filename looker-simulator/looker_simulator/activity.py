@@ -6,7 +6,8 @@ explores="all")`, `explores=["history", "event"]` or `explores={"history": 6000,
 (seed, its size, the sequence of `advance()` calls), has the nulls and ties Looker has, and
 moves with `advance()`:
 
-- append-only logs (query, event, event_attribute, pdt_event_log, order_items) get new rows;
+- append-only logs (query, event, event_attribute, pdt_event_log, query_metrics, order_items)
+  get new rows;
 - history and scheduled jobs also have rows still running (completed/finalized time NULL) that
   complete inside the advanced window, so their time moves forward;
 - entity tables (user, dashboard, look) get new rows and change rows in place (no time moves).
@@ -35,6 +36,7 @@ from .explore import (
     Getter,
     QueryContext,
     StoredColumn,
+    ViewTable,
     dim,
     timeframes,
 )
@@ -77,6 +79,8 @@ class GeneratedExplore(Explore):
         self.stored: dict[str, StoredColumn] = {}
         computed = self.computed_columns()
         for f in self.dimensions():
+            if f.name in self.view_only:
+                continue  # held by its view's own table (self.tables) only
             if f.name in computed:
                 self.columns[f.name] = computed[f.name]
             elif f.name == self.time_field:
@@ -243,6 +247,21 @@ def _dashboard_ref(rng: random.Random) -> str:
     if rng.random() < 0.15:
         return rng.choice(_LOOKML_DASHBOARD_IDS)
     return str(rng.randint(1, 120))
+
+
+def _catalog_ids(deps: Mapping[str, Explore], ctype: str) -> list[int]:
+    """Ids of the dashboards or Looks that exist in the ContentCatalog content_usage shares
+    (every id handed out, minus content deleted for good); [] without content_usage."""
+    usage = deps.get("content_usage")
+    if not isinstance(usage, ContentUsage):
+        return []
+    titles = usage.catalog.titles[ctype]
+    return [n for n, accessed in usage.catalog.log[ctype] if not accessed or titles.get(n)]
+
+
+def _content_ref(rng: random.Random, ids: list[int], plausible: int) -> int:
+    """One of `ids`, or a plausible id in 1..plausible when there is none."""
+    return rng.choice(ids) if ids else rng.randint(1, plausible)
 
 
 def _title(rng: random.Random) -> str:
@@ -527,9 +546,30 @@ class ScheduledJob(LifecycleExplore):
     Looker's LookML has `scheduled_plan` as the explore's base view with `scheduled_job` LEFT
     JOINed, so a job whose plan was deleted has no row. Modelled: about one plan in ten is
     deleted when the data is built (its past jobs are stored but not served), `delete_plan()`
-    deletes one later, and jobs that start afterwards belong to live plans only. Not
-    modelled: a plan that never ran (Looker shows it once with NULL job fields); the fields
+    deletes one later, and jobs that start afterwards belong to live plans only. The fields
     keep `scheduled_job` as the view they are named by (`id`, `scheduled_plan.name`).
+
+    The plans have a table of their own (`tables["scheduled_plan"]`, see ViewTable): a query
+    of `scheduled_plan.*` fields alone answers one row per plan that is not deleted, plans
+    that never ran included (Looker's base view is scheduled_plan), with the plan's target
+    (exactly one of `dashboard_id`, `look_id`, `lookml_dashboard_id`; the ids of dashboards
+    and Looks come from the ContentCatalog content_usage shares), `enabled` (about 85 %),
+    `run_once`, `user_id` (the owner, the jobs' user) and `created_time` (before its first
+    job). About one plan in seven never ran: created disabled, a run-once plan not run yet,
+    or created in the last hours; no job ever names them. Only id, name and crontab are on
+    the job rows too (a query mixing the other plan fields with job fields is refused: see
+    `query._route`). `scheduled_plan.count` (LookML `measure: count { type: count }` of the
+    view) counts the plans a query of that view alone keeps.
+
+    Plans change over time (`advance()`, own random streams, so the jobs stay exactly as
+    without it): new plans appear (`new_rows // 10`, at least one; created in the window,
+    no job runs for them yet), touched ones (`touched_rows // 10`, at least one) change in
+    place (`enabled` toggled, or its name edited, or rarely its target changed), and a few
+    plans no job names are deleted. Names are edited and plans deleted only where no job
+    row names the plan, so the jobs' rows (which carry the plan's name) stay as they were.
+    Not modelled: a plan with jobs renamed or deleted by `advance()` (`delete_plan()` does
+    delete one); a disabled plan stopping to run (jobs `advance()` starts may name one);
+    new plans running; a plan without jobs in job-level queries.
     """
 
     name = "scheduled_plan"
@@ -541,8 +581,21 @@ class ScheduledJob(LifecycleExplore):
     new_share = 0.25
     span_days = 90
     mean_age_days = 25.0
+    requires = ("content_usage",)  # the dashboard and Look ids plans deliver
+    view_only = frozenset(
+        f"scheduled_plan.{name}"
+        for name in (
+            "dashboard_id", "look_id", "lookml_dashboard_id", "enabled", "run_once", "user_id",
+            "created_time", "created_date", "count",
+        )
+    )  # fmt: skip
+
+    def define_measures(self) -> list[FieldDef]:
+        plan = FieldDef("scheduled_plan.count", "count", "Count", "measure", view="scheduled_plan")
+        return [*super().define_measures(), plan]
 
     def define_fields(self) -> list[FieldDef]:
+        plan = "scheduled_plan"
         return [
             dim("id", "number", "ID", pk=True),
             *timeframes("created"),
@@ -551,9 +604,16 @@ class ScheduledJob(LifecycleExplore):
             dim("status_detail", "string"),
             dim("scheduled_plan_id", "number", "Scheduled Plan ID"),
             dim("user_id", "number", "User ID"),
-            dim("scheduled_plan.id", "number", "ID", view="scheduled_plan"),
-            dim("scheduled_plan.name", "string", "Name", view="scheduled_plan"),
-            dim("scheduled_plan.crontab", "string", "Crontab", view="scheduled_plan"),
+            dim("scheduled_plan.id", "number", "ID", pk=True, view=plan),
+            dim("scheduled_plan.name", "string", "Name", view=plan),
+            dim("scheduled_plan.crontab", "string", "Crontab", view=plan),
+            dim("scheduled_plan.dashboard_id", "number", "Dashboard ID", view=plan),
+            dim("scheduled_plan.look_id", "number", "Look ID", view=plan),
+            dim("scheduled_plan.lookml_dashboard_id", "string", "LookML Dashboard ID", view=plan),
+            dim("scheduled_plan.enabled", "yesno", "Enabled", view=plan),
+            dim("scheduled_plan.run_once", "yesno", "Run Once", view=plan),
+            dim("scheduled_plan.user_id", "number", "User ID", view=plan),
+            *timeframes("created", view=plan),
         ]
 
     deleted_share = 0.1  # of plans deleted before the data is built (their jobs hidden)
@@ -571,13 +631,149 @@ class ScheduledJob(LifecycleExplore):
         self.built = False
         super().generate(n, rng)
         self.built = True
+        self.plan_steps = 0  # advance() calls so far: the plan changes' random streams
+        self._plan_table()
+
+    def _plan_table(self) -> None:
+        """The plans' own table, from its own random stream (the jobs stay as they were)."""
+        rng = random.Random(f"looker-simulator:scheduled-plans:{self.config.seed}")
+        now = self.config.now
+        first_run: dict[int, int] = {}
+        starts = self.stored["created_time"].values
+        for plan_id, start in zip(self.stored["scheduled_plan_id"].values, starts, strict=True):
+            first_run[plan_id] = min(start, first_run.get(plan_id, start))
+        last = self.plans[-1][0]
+        never = [
+            (last + k, f"{_title(rng)} ({rng.choice(('daily', 'weekly', 'monthly'))})",
+             rng.choice(_CRONTABS), _user_id(rng))
+            for k in range(1, max(2, len(self.plans) // 6) + 1)
+        ]  # fmt: skip
+        self.never_ran = {plan[0] for plan in never}
+        gone = self.deleted_plans
+        table = ViewTable(self, "scheduled_plan", lambda i: table.pk[i] not in gone)
+        self.tables["scheduled_plan"] = table
+        dashboards, looks = _catalog_ids(self.deps, "dashboard"), _catalog_ids(self.deps, "look")
+        for k, (plan_id, name, crontab, owner) in enumerate([*self.plans, *never]):
+            target = _pick(rng, (("dashboard", 50), ("look", 38), ("lookml", 12)))
+            run_once, enabled = False, rng.random() < 0.88
+            if plan_id in first_run:
+                created = first_run[plan_id] - rng.randint(3600, 120 * DAY)
+            else:  # never ran: created disabled, run once and not yet run, or just created
+                kind = ("disabled", "run_once", "new")[(k - len(self.plans)) % 3]
+                enabled, run_once = kind != "disabled", kind == "run_once"
+                created = (
+                    now
+                    - {
+                        "disabled": rng.randint(DAY, 365 * DAY),
+                        "run_once": rng.randint(60, 3600),
+                        "new": rng.randint(600, 12 * 3600),
+                    }[kind]
+                )
+            table.append(
+                {
+                    "id": plan_id,
+                    "name": name,
+                    "crontab": crontab,
+                    "dashboard_id": _content_ref(rng, dashboards, 120)
+                    if target == "dashboard"
+                    else None,
+                    "look_id": _content_ref(rng, looks, 150) if target == "look" else None,
+                    "lookml_dashboard_id": rng.choice(_LOOKML_DASHBOARD_IDS)
+                    if target == "lookml"
+                    else None,
+                    "enabled": enabled,
+                    "run_once": run_once,
+                    "user_id": owner,
+                    "created_time": created,
+                }
+            )
+
+    @staticmethod
+    def _target(rng: random.Random, dashboards: list[int], looks: list[int]) -> Row:
+        """What a plan delivers: exactly one of a dashboard, a Look or a LookML dashboard."""
+        target = _pick(rng, (("dashboard", 50), ("look", 38), ("lookml", 12)))
+        return {
+            "dashboard_id": _content_ref(rng, dashboards, 120) if target == "dashboard" else None,
+            "look_id": _content_ref(rng, looks, 150) if target == "look" else None,
+            "lookml_dashboard_id": rng.choice(_LOOKML_DASHBOARD_IDS)
+            if target == "lookml"
+            else None,
+        }
+
+    def advance(
+        self, old_now: int, new_now: int, new_rows: int, touched_rows: int, rng: random.Random
+    ) -> None:
+        super().advance(old_now, new_now, new_rows, touched_rows, rng)  # the jobs, as before
+        self.plan_steps += 1
+        seed, step = self.config.seed, self.plan_steps
+        self._change_plans(
+            random.Random(f"looker-simulator:scheduled-plan-changes:{seed}:{step}"),
+            touched_rows,
+        )
+        self._new_plans(
+            random.Random(f"looker-simulator:scheduled-plan-new:{seed}:{step}"),
+            new_rows,
+            old_now,
+            new_now,
+        )
+
+    def _new_plans(self, rng: random.Random, new_rows: int, old_now: int, new_now: int) -> None:
+        """`new_rows // 10` plans (at least one) created in (old_now, new_now]; no job names
+        them yet (they count among `never_ran`)."""
+        if new_rows <= 0:
+            return
+        table = self.tables["scheduled_plan"]
+        dashboards, looks = _catalog_ids(self.deps, "dashboard"), _catalog_ids(self.deps, "look")
+        lo = old_now + 1 if new_now > old_now else new_now
+        for created in sorted(rng.randint(lo, new_now) for _ in range(max(1, new_rows // 10))):
+            plan_id = table.pk[-1] + (1 if rng.random() < 0.9 else rng.randint(2, 4))
+            table.append(
+                {
+                    "id": plan_id,
+                    "name": f"{_title(rng)} ({rng.choice(('daily', 'weekly', 'monthly'))})",
+                    "crontab": rng.choice(_CRONTABS),
+                    **self._target(rng, dashboards, looks),
+                    "enabled": rng.random() < 0.9,
+                    "run_once": rng.random() < 0.05,
+                    "user_id": _user_id(rng),
+                    "created_time": created,
+                }
+            )
+            self.never_ran.add(plan_id)
+
+    def _change_plans(self, rng: random.Random, touched_rows: int) -> None:
+        """`touched_rows // 10` live plans (at least one) change in place: rarely a new
+        target, else (for a plan no job names) half the time a new name, else `enabled`
+        toggled; about one in five touches also deletes a live plan no job names."""
+        if touched_rows <= 0:
+            return
+        table = self.tables["scheduled_plan"]
+        live = [i for i in range(table.n) if table.pk[i] not in self.deleted_plans]
+        if not live:
+            return
+        dashboards, looks = _catalog_ids(self.deps, "dashboard"), _catalog_ids(self.deps, "look")
+        k = max(1, touched_rows // 10)
+        for i in sorted(rng.sample(live, min(k, len(live)))):
+            unnamed = table.pk[i] in self.never_ran  # no job row carries its name
+            roll = rng.random()
+            if roll < 0.1:
+                for name, value in self._target(rng, dashboards, looks).items():
+                    table.set(i, name, value)
+            elif unnamed and roll < 0.55:
+                edited = f"{_title(rng)} ({rng.choice(('daily', 'weekly', 'monthly'))})"
+                table.set(i, "name", edited)
+            else:
+                table.set(i, "enabled", not table.value(i, "enabled"))
+        spare = sorted(self.never_ran - self.deleted_plans)
+        for plan_id in rng.sample(spare, min(len(spare), k // 5)):
+            self.deleted_plans.add(plan_id)
 
     def delete_plan(self, plan_id: int) -> None:
         """The plan is deleted: its jobs leave the explore; no new job runs for it."""
-        live = [p[0] for p in self.plans if p[0] not in self.deleted_plans]
-        if plan_id not in live:
+        running = [p[0] for p in self.plans if p[0] not in self.deleted_plans]
+        if plan_id not in running and plan_id not in self.never_ran - self.deleted_plans:
             raise KeyError(f"no live scheduled plan {plan_id}")
-        if len(live) == 1:
+        if running == [plan_id]:
             raise ValueError("the last live scheduled plan cannot be deleted")
         self.deleted_plans.add(plan_id)
 
@@ -924,6 +1120,115 @@ class PdtEventLog(GeneratedExplore):
         self._fill(rng, k, lambda m: sorted(rng.randint(lo, hi) for _ in range(m)), hi)
 
 
+QUERY_METRICS_ALWAYS_FILTER = "7 days"
+
+
+class QueryMetrics(GeneratedExplore):
+    """system__activity / query_metrics ("Query Performance Metrics"): one row per query task,
+    the seconds it spent in each phase of Looker's query lifecycle; append-only.
+
+    A phase that did not happen is NULL: a cache hit loads from the result cache
+    (`cache_load`) and skips the connection and main query; a cached model or explore leaves
+    the `_computed` / `explore_init` timing NULL and fills the cached one; only queries that
+    waited have `queued` / `per_user_throttler`. Most tasks finish well under 10 s, a few run
+    for minutes (the database, or a PDT build). `query_task_id` joins `history.slug`.
+
+    `always_filter`: `created_time` "7 days", unless the query filters `created_time` itself
+    (the public LookML copies disagree; see docs/looker-compatibility.md).
+    """
+
+    name = "query_metrics"
+    label = "Query Performance Metrics"
+    description = "Timings of each phase of every query task (queue, init, connection, SQL)"
+    time_field = "created_time"
+    default_rows = 500
+    span_days = HISTORY_RETENTION_DAYS
+    mean_age_days = 15.0
+    always_filter = (("created_time", QUERY_METRICS_ALWAYS_FILTER),)
+    # Phase timings in seconds, in lifecycle order (async worker, initialization, connection
+    # handling, main query, post query).
+    TIMINGS = (
+        "queued", "async_processing",
+        "project_init", "model_init_computed", "model_init_cache", "explore_init",
+        "marshalled_cache_load", "prepare",
+        "per_user_throttler", "acquire_connection", "connection_held",
+        "execute_main_query", "cache_load", "load_main_query_in_memory",
+        "load_process_and_stream_main_query", "pdt", "execute_totals_query",
+        "execute_row_totals_query", "execute_grand_totals_query",
+        "post_processing", "stream_to_cache",
+    )  # fmt: skip
+
+    def define_fields(self) -> list[FieldDef]:
+        return [
+            dim("id", "number", "ID", pk=True),
+            *timeframes("created"),
+            dim("query_task_id", "string", "Query Task ID"),
+            *(dim(name, "number") for name in self.TIMINGS),
+        ]
+
+    def new_row(self, rng: random.Random, stamp: int, now: int) -> Row:
+        def secs(value: float) -> float:
+            return round(value, 6)
+
+        def maybe(p: float, draw: Callable[[], float]) -> float | None:
+            return secs(draw()) if rng.random() < p else None
+
+        t: dict[str, float | None] = dict.fromkeys(self.TIMINGS)
+        asynchronous = rng.random() < 0.9  # the rest ran inline (no worker, no stream)
+        if asynchronous:
+            t["queued"] = maybe(0.15, lambda: rng.expovariate(1 / 1.5))
+        t["project_init"] = secs(rng.uniform(0.001, 0.03))
+        if rng.random() < 0.85:
+            t["model_init_cache"] = secs(rng.uniform(0.001, 0.02))
+        else:
+            t["model_init_computed"] = secs(rng.lognormvariate(-1.5, 0.8))
+        if rng.random() < 0.8:
+            t["marshalled_cache_load"] = secs(rng.uniform(0.002, 0.05))
+        else:
+            t["explore_init"] = secs(rng.lognormvariate(-2.0, 0.9))
+        t["prepare"] = secs(rng.lognormvariate(-3.5, 0.7))
+        if rng.random() < 0.3:  # result-set cache hit: no connection, no main query
+            t["cache_load"] = secs(rng.lognormvariate(-3.5, 0.8))
+        else:
+            t["per_user_throttler"] = maybe(0.05, lambda: rng.expovariate(1 / 4))
+            t["acquire_connection"] = secs(
+                rng.expovariate(1 / 0.8) if rng.random() < 0.03 else rng.uniform(0.001, 0.04)
+            )
+            t["pdt"] = maybe(0.03, lambda: rng.uniform(5, 300))
+            slow = rng.random() < 0.04
+            main = rng.uniform(30, 600) if slow else rng.lognormvariate(-0.3, 1.0)
+            t["execute_main_query"] = secs(min(main, 900.0))
+            load = rng.lognormvariate(-3.0, 1.0)
+            if asynchronous and rng.random() < 0.2:
+                t["load_process_and_stream_main_query"] = secs(load * 3)
+            else:
+                t["load_main_query_in_memory"] = secs(load)
+            if rng.random() < 0.15:
+                t["execute_totals_query"] = secs(main * rng.uniform(0.2, 0.9))
+                t["execute_row_totals_query"] = maybe(0.3, lambda: main * rng.uniform(0.2, 0.9))
+                t["execute_grand_totals_query"] = maybe(0.2, lambda: main * rng.uniform(0.2, 1))
+            sql = sum(
+                t[k] or 0.0
+                for k in (
+                    "execute_main_query", "load_main_query_in_memory",
+                    "load_process_and_stream_main_query", "execute_totals_query",
+                    "execute_row_totals_query", "execute_grand_totals_query",
+                )
+            )  # fmt: skip
+            t["connection_held"] = secs(sql + rng.uniform(0.001, 0.02))
+        t["post_processing"] = secs(rng.lognormvariate(-4.0, 1.0))
+        if asynchronous:
+            t["stream_to_cache"] = secs(rng.lognormvariate(-3.5, 1.0))
+            work = sum(v or 0.0 for k, v in t.items() if k not in ("queued", "connection_held"))
+            t["async_processing"] = secs(work + rng.uniform(0.001, 0.05))
+        return {
+            "id": self.next_id(rng),
+            "created_time": stamp,
+            "query_task_id": _hex(rng, 32),
+            **t,
+        }
+
+
 # --- entity tables: full-table streams ---------------------------------------------------------
 
 _UI_LOGIN = "user_facts.last_ui_login_date"
@@ -1207,12 +1512,35 @@ class _Content(GeneratedExplore):
         return []
 
 
+_TILE_TYPES = (("vis", 75), ("text", 15), ("data", 10))
+_TILE_METRICS = ("Revenue", "Orders", "Active Users", "Conversion", "Churn", "Pipeline",
+                 "Margin", "Tickets", "Sessions", "Returns")  # fmt: skip
+_TILE_BY = ("by Month", "by Region", "by Week", "Trend", "vs. Target", "Top 10", "")
+_ELEMENT = "dashboard_element"
+
+
 class Dashboard(_Content):
     """system__activity / dashboard: user-defined dashboards, seen through their tiles.
 
     The explore's base view is dashboard_layout_component (dashboard joined through its
     layouts), so a dashboard without tiles has no row here; GET /dashboards/search lists
     every dashboard.
+
+    The tiles have a table of their own (`tables["dashboard_element"]`, see ViewTable): a
+    query of `dashboard_element.*` fields alone answers one row per tile of the dashboards
+    the explore shows (tiles > 0). A dashboard with `tiles` T has T live tiles
+    (`deleted_time` NULL): type vis (about 75 %), text or data; about a third of the vis
+    tiles show a saved Look (`look_id` of a Look of the ContentCatalog, `query_id` NULL), the
+    other vis and data tiles their own query (`query_id`), text tiles neither (and no
+    `title`). Deleted tiles keep their row (`deleted_time` set): about one dashboard in
+    seven has one when the data is built. When `advance()` changes a dashboard's tile count
+    (touch), tiles are added (created at its update), half the time replacing one (deleted),
+    or all its live tiles are deleted (count 0: the dashboard and its tiles leave the
+    explore); new dashboards get their tiles. `dashboard_element.count` (LookML `measure:
+    count { type: count }` of the view) counts the tiles a query of that view alone keeps
+    (deleted tiles included unless filtered out). Own random streams: the dashboards are as
+    before. Not modelled: tiles moved between dashboards or changed in place, merge-query
+    tiles, a query mixing tile and dashboard fields (refused: see `query._route`).
     """
 
     name = "dashboard"
@@ -1223,14 +1551,37 @@ class Dashboard(_Content):
     label = "Dashboard"
     description = "User-defined dashboards"
     default_rows = 120
+    view_only = frozenset(
+        f"{_ELEMENT}.{name}"
+        for name in (
+            "id", "dashboard_id", "look_id", "query_id", "type", "title", "created_time",
+            "created_date", "deleted_time", "deleted_date", "count",
+        )
+    )  # fmt: skip
+
+    def define_measures(self) -> list[FieldDef]:
+        tiles = FieldDef(f"{_ELEMENT}.count", "count", "Count", "measure", view=_ELEMENT)
+        return [*super().define_measures(), tiles]
 
     def define_fields(self) -> list[FieldDef]:
+        tile = _ELEMENT
         return [
             *self.common_fields(),
             dim("dashboard.hidden", "yesno", "Is Hidden", view="dashboard"),
             dim("dashboard.refresh_interval", "string", view="dashboard"),
             dim("dashboard.query_timezone", "string", view="dashboard"),
-        ]
+            dim(f"{tile}.id", "number", "ID", pk=True, view=tile,
+                description="The unique numeric identifier for a dashboard tile"),
+            dim(f"{tile}.dashboard_id", "number", "Dashboard ID", view=tile, hidden=True),
+            dim(f"{tile}.look_id", "number", "Look ID", view=tile, hidden=True),
+            dim(f"{tile}.query_id", "number", "Query ID", view=tile, hidden=True),
+            dim(f"{tile}.type", "string", view=tile,
+                description="The type of dashboard tile: data, visualization, or text"),
+            dim(f"{tile}.title", "string", view=tile,
+                description="The title of a dashboard tile"),
+            *timeframes("created", view=tile),
+            *timeframes("deleted", view=tile),
+        ]  # fmt: skip
 
     def extra_values(self, rng: random.Random, stamp: int, now: int) -> Row:
         return {
@@ -1246,6 +1597,91 @@ class Dashboard(_Content):
     def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
         tiles = self.extra["tiles"]
         return lambda i: tiles[i] > 0
+
+    # -- tiles (dashboard_element) -------------------------------------------------------
+
+    def generate(self, n: int, rng: random.Random) -> None:
+        super().generate(n, rng)
+        tiles = self.extra["tiles"]
+        self.tile_of: list[int] = []  # tile row -> its dashboard's row
+        self.live_tiles: list[list[int]] = []  # dashboard row -> its live tile rows
+        tile_of = self.tile_of
+        self.tables[_ELEMENT] = ViewTable(self, _ELEMENT, lambda j: tiles[tile_of[j]] > 0)
+        self._looks: list[int] | None = None
+        rng = random.Random(f"looker-simulator:{_ELEMENT}:{self.config.seed}")
+        self._sync_tiles(rng, building=True)
+
+    def advance(
+        self, old_now: int, new_now: int, new_rows: int, touched_rows: int, rng: random.Random
+    ) -> None:
+        super().advance(old_now, new_now, new_rows, touched_rows, rng)
+        seed, now = self.config.seed, self.config.now
+        rng = random.Random(f"looker-simulator:{_ELEMENT}:{seed}:{old_now}:{now}")
+        self._looks = None  # Looks added since are candidates too
+        self._sync_tiles(rng, building=False)
+
+    def _sync_tiles(self, rng: random.Random, building: bool) -> None:
+        """Give every dashboard as many live tiles as its `tiles` count: new ones appended
+        (ids in order), surplus ones deleted (their rows stay, deleted_time set). Built with
+        the data: tiles date from the dashboard's creation on, and about one dashboard in
+        seven also has a tile deleted since. Later, a dashboard whose tile count grows has
+        one of its tiles replaced half the time (deleted, and one more added); changes are
+        stamped with the dashboard's last update."""
+        tiles, now = self.extra["tiles"], self.config.now
+        while len(self.live_tiles) < self.n:
+            self.live_tiles.append([])
+        for i in range(self.n):
+            live, want = self.live_tiles[i], tiles[i]
+            created = self.value(i, "dashboard.created_time")
+            if building and want and rng.random() < 0.15:
+                stamp = rng.randint(created, now)
+                self._new_tile(rng, i, stamp, deleted=rng.randint(stamp, now))
+            if len(live) == want:
+                continue
+            changed = max(created, self.extra["updated"][i])
+            while len(live) > want:
+                self._delete_tile(live.pop(), changed)
+            if not building and live and len(live) < want and rng.random() < 0.5:
+                self._delete_tile(live.pop(rng.randrange(len(live))), changed)  # replaced
+            while len(live) < want:
+                if not building:
+                    stamp = changed  # added when the dashboard was changed
+                elif rng.random() < 0.6:
+                    stamp = min(now, created + rng.randint(0, 3600))  # built with it
+                else:
+                    stamp = rng.randint(created, now)
+                live.append(self._new_tile(rng, i, stamp))
+
+    def _delete_tile(self, row: int, stamp: int) -> None:
+        table = self.tables[_ELEMENT]
+        table.set(row, "deleted_time", max(stamp, table.value(row, "created_time")))
+
+    def _new_tile(self, rng: random.Random, i: int, stamp: int, deleted: int | None = None) -> int:
+        """A tile of dashboard row i created at `stamp`; its row."""
+        table = self.tables[_ELEMENT]
+        kind = _pick(rng, _TILE_TYPES)
+        on_look = kind == "vis" and rng.random() < 1 / 3
+        title = None
+        if kind != "text" and rng.random() < 0.92:
+            title = f"{rng.choice(_TILE_METRICS)} {rng.choice(_TILE_BY)}".strip()
+        look_id = None
+        if on_look:
+            if self._looks is None:  # the catalog's Looks, read once per sync
+                self._looks = _catalog_ids(self.deps, "look")
+            look_id = _content_ref(rng, self._looks, 150)
+        self.tile_of.append(i)
+        return table.append(
+            {
+                "id": (table.pk[-1] if table.n else 0) + 1,
+                "dashboard_id": self.pk[i],
+                "look_id": look_id,
+                "query_id": rng.randint(1, 300) if kind != "text" and not on_look else None,
+                "type": kind,
+                "title": title,
+                "created_time": stamp,
+                "deleted_time": deleted,
+            }
+        )
 
     def api_records(self, usage: ContentUsage) -> list[dict[str, Any]]:
         """Every dashboard as API 4.0 `Dashboard` JSON (GET /dashboards/search)."""

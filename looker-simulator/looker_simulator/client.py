@@ -81,6 +81,11 @@ class SimulatorClient:
         result: list[dict[str, Any]] = self._call("GET", "/truth", explore=explore)
         return result
 
+    def truth_view(self, explore: str, view: str) -> list[dict[str, Any]]:
+        """A joined view's own rows (see LookerSimulator.truth_view)."""
+        result: list[dict[str, Any]] = self._call("GET", "/truth", explore=explore, view=view)
+        return result
+
     def dashboards(self, deleted: bool | None = None) -> list[dict[str, Any]]:
         """Every dashboard as API 4.0 JSON (deleted True/False filters; None: all)."""
         flag = "all" if deleted is None else str(deleted).lower()

@@ -15,6 +15,7 @@ from .activity import (
     OrderItems,
     PdtEventLog,
     Query,
+    QueryMetrics,
     ScheduledJob,
     User,
 )
@@ -34,6 +35,7 @@ EXPLORES: dict[str, type[Explore]] = {
         EventAttribute,
         ScheduledJob,
         PdtEventLog,
+        QueryMetrics,
         User,
         Dashboard,
         Look,
@@ -45,6 +47,8 @@ EXPLORES: dict[str, type[Explore]] = {
 # field_usage counts the uses of the fields of every explore above: the simulator's LookML.
 FieldUsage.catalog = field_catalog(EXPLORES.values())
 ALWAYS_SERVED = "content_usage"
+# Other names accepted in `explores=`: the Explore's label in Looker's UI, as a name.
+ALIASES = {"query_performance_metrics": "query_metrics"}
 
 # explores=... of LookerSimulator: "all", names, or {name: rows or None for the default size}.
 ExploreRequest = str | Iterable[str] | Mapping[str, int | None] | None
@@ -60,6 +64,7 @@ def requested_sizes(request: ExploreRequest) -> dict[str, int | None]:
             return dict.fromkeys(EXPLORES)
         request = [name.strip() for name in request.split(",") if name.strip()]
     sizes = dict(request) if isinstance(request, Mapping) else dict.fromkeys(request)
+    sizes = {ALIASES.get(name, name): rows for name, rows in sizes.items()}
     unknown = sorted(set(sizes) - set(EXPLORES))
     if unknown:
         known = ", ".join(EXPLORES)

@@ -13,7 +13,7 @@ import random
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Container, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .expr import Box
@@ -133,6 +133,12 @@ class Explore:
     correlated: frozenset[str] = frozenset()
     default_rows = 500  # size when none is requested
     requires: tuple[str, ...] = ()  # explores this one reads (built first, advanced first)
+    # Joined-view fields the base rows have no column for: they live only in that view's own
+    # table (`tables`), so only a query of that view's fields alone reaches them.
+    view_only: frozenset[str] = frozenset()
+    # LookML `always_filter`: (bare field, default expression) pairs. Looker adds each to a
+    # query that has no filter of its own on that field; a query's filter on it replaces it.
+    always_filter: tuple[tuple[str, str], ...] = ()
 
     def __init__(
         self,
@@ -154,6 +160,8 @@ class Explore:
         self.pk: array[int] = array("q")
         self.times: array[int] = array("q")
         self.order: array[int] = array("q")
+        # Joined views with a table of their own (view name -> its rows): see ViewTable.
+        self.tables: dict[str, ViewTable] = {}
 
     # -- schema --------------------------------------------------------------------------
 
@@ -460,7 +468,9 @@ class Explore:
             "access_filter_fields": [],
             "access_filters": [],
             "aliases": [],
-            "always_filter": [],
+            "always_filter": [
+                {"name": self.full(name), "value": value} for name, value in self.always_filter
+            ],
             "conditionally_filter": [],
             "index_fields": [self.full(f.name) for f in fields if f.primary_key],
             "sets": [],
@@ -498,6 +508,81 @@ class Explore:
 
 _MIN_KEY = (_MIN, _MIN)
 _MAX_KEY = (_MAX, _MAX)
+
+
+class ViewTable(Explore):
+    """The rows of one joined view of an explore, for queries of that view's fields alone.
+
+    Looker GROUPs BY the selected dimensions, so a query selecting only the fields of one
+    joined view, that view's primary key among them, answers one row per row of that view
+    the explore reaches, whatever the base view's grain (one row per scheduled plan in the
+    scheduled_plan explore, one per tile in the dashboard explore). An explore owning such a
+    table lists it in `tables`; `query.run_query` runs a query whose fields, filters and
+    sorts all belong to that view on it (grouped by the selected dimensions when the
+    primary key is not among them), anything else on the base rows as before.
+
+    Its fields are the owner's `view.field` dimensions and measures (the view's `count`:
+    LookML's `measure: count { type: count }`, listed in the owner's metadata with `view`
+    set), named bare here: a query of the view's count alone answers one row, the number of
+    its rows the filters keep. The owner appends rows (ids
+    ascending with the row number) and changes them in place; `visible` hides the rows the
+    explore does not reach. A `_date` field with a `_time` beside it is derived from it.
+    """
+
+    def __init__(
+        self, owner: Explore, view: str, visible: Callable[[int], bool] | None = None
+    ) -> None:
+        own = [
+            replace(f, name=f.name.partition(".")[2], view=None)
+            for f in owner.fields.values()
+            if f.view == view
+        ]
+        self._defs = [f for f in own if f.category == "dimension"]
+        self._measures = [f for f in own if f.category == "measure"]
+        super().__init__(owner.config)
+        self.model, self.name, self.view, self.label = owner.model, owner.name, view, owner.label
+        self.pk_field = next(f.name for f in self._defs if f.primary_key)
+        self._visible = visible
+        self.stored: dict[str, StoredColumn] = {}
+        for f in self.dimensions():
+            time_name = f.name.removesuffix("_date") + "_time"
+            if f.looker_type == "date_date" and time_name in self.fields:
+                self.columns[f.name] = ComputedColumn(self._date_of(time_name))
+            else:
+                column = StoredColumn([])
+                self.stored[f.name] = column
+                self.columns[f.name] = column
+
+    def define_fields(self) -> list[FieldDef]:
+        return self._defs
+
+    def define_measures(self) -> list[FieldDef]:
+        return self._measures
+
+    def _date_of(self, time_name: str) -> Callable[[QueryContext], Getter]:
+        def make(ctx: QueryContext) -> Getter:
+            get = self.getter(time_name, ctx)
+            to_date = local_clock(ctx.tz).date
+            return lambda i: None if (t := get(i)) is None else to_date(t)
+
+        return make
+
+    def visible(self, ctx: QueryContext) -> Callable[[int], bool] | None:
+        return self._visible
+
+    def append(self, row: Mapping[str, Any]) -> int:
+        """Add a row (keyed by bare field name; its id above every other); its row number."""
+        for name, column in self.stored.items():
+            column.values.append(row.get(name))
+        self.pk.append(row[self.pk_field])
+        self.n += 1
+        return self.n - 1
+
+    def value(self, i: int, name: str) -> Any:
+        return self.stored[name].values[i]
+
+    def set(self, i: int, name: str, value: Any) -> None:
+        self.stored[name].values[i] = value
 
 
 def dim(

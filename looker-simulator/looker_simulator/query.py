@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,7 +17,7 @@ from .errors import (
     not_found,
     validation_error,
 )
-from .explore import Explore, FieldDef, QueryContext
+from .explore import Explore, FieldDef, QueryContext, ViewTable
 from .expr import (
     Box,
     Const,
@@ -74,8 +75,12 @@ def run_query(
     limit_param: str | None = None,
     options: QueryOptions | None = None,
     bare_keys: bool = False,
+    always_filter: bool = True,
 ) -> QueryResult:
-    """Run a WriteQuery body; rows are keyed by full field name (bare name if bare_keys)."""
+    """Run a WriteQuery body; rows are keyed by full field name (bare name if bare_keys).
+
+    The explore's `always_filter` defaults apply to the fields the body does not filter
+    (always_filter=False: not at all, for the truth() oracle)."""
     opts = options or QueryOptions()
     if not isinstance(body, dict):
         raise LookerApiError(400, "Request body must be a JSON object (WriteQuery)")
@@ -89,18 +94,75 @@ def run_query(
         raise not_found()
     tz = _timezone(body.get("query_timezone"), opts)  # validated even where it is ignored
     ctx = QueryContext.for_explore(explore.model, tz, zone(opts.system_timezone), ds.now)
+    explore = _route(explore, body)
     selected = _fields(explore, body.get("fields"))
+    if always_filter and explore.always_filter:
+        body = {**body, "filters": _with_always_filter(explore, body.get("filters"))}
     predicate = _predicate(explore, body, ctx)
     sorts = _sorts(explore, body.get("sorts"), selected)
     limit = _limit(body.get("limit"), limit_param, opts)
     _check_cost(explore, selected, sorts, predicate, opts)
-    if any(f.category == "measure" for f in selected):
+    grouped = isinstance(explore, ViewTable) and explore.pk_field not in {f.name for f in selected}
+    if grouped or any(f.category == "measure" for f in selected):
         values = _aggregate(explore, selected, predicate, sorts, limit, ctx)
     else:
         values = _select(explore, selected, predicate, sorts, limit, ctx)
     full = [explore.full(f.name) for f in selected]
     keys = [f.name for f in selected] if bare_keys else full
     return QueryResult(full, [dict(zip(keys, row, strict=True)) for row in values])
+
+
+# --- routing: a joined view's own table ------------------------------------------------------
+
+_FIELD_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
+
+
+def _referenced(body: dict[str, Any]) -> list[str]:
+    """Every field name the query uses: fields, filters, filter_expression and sorts (what is
+    malformed is left to validation)."""
+    names: list[str] = []
+    fields, filters, sorts = body.get("fields"), body.get("filters"), body.get("sorts")
+    if isinstance(fields, list):
+        names += [f for f in fields if isinstance(f, str)]
+    if isinstance(filters, dict):
+        names += [str(k) for k in filters]
+    text = body.get("filter_expression")
+    if isinstance(text, str):
+        names += _FIELD_REF.findall(text)
+    if isinstance(sorts, list):
+        names += [s.split()[0] for s in sorts if isinstance(s, str) and s.split() and s != UNSORTED]
+    return names
+
+
+def _route(explore: Explore, body: dict[str, Any]) -> Explore:
+    """The rows a query runs on: a joined view's own table (`explore.tables`) when every field
+    it selects, filters and sorts on belongs to that view, else the base rows.
+
+    Looker GROUPs BY the selected dimensions, so selecting one joined view's fields alone
+    answers that view's rows (one per scheduled plan, one per dashboard tile), not the base
+    view's. A query MIXING such a view's fields with other views' fields runs on the base
+    rows as before (one row per base row, e.g. per scheduled job with its plan's id, name
+    and crontab); it FAILS LOUDLY (422, naming the fields) when it uses a field that only the
+    view's table holds (`explore.view_only`: e.g. scheduled_plan.look_id beside a job field,
+    any dashboard_element field beside a dashboard field): the simulator does not join.
+    """
+    names = _referenced(body)
+    views = {name.partition(".")[0] for name in names}
+    if len(views) == 1 and all(explore.field(name) is not None for name in names):
+        table = explore.tables.get(views.pop())
+        if table is not None:
+            return table
+    alone = sorted(dict.fromkeys(n for n in names if explore.full(n) in explore.view_only))
+    if alone:
+        views_named = ", ".join(sorted({n.partition(".")[0] for n in alone}))
+        raise validation_error(
+            "fields",
+            f"looker-simulator: {', '.join(alone)} can only be queried with fields of the "
+            f"{views_named} view alone (fields, filters and sorts); mixing them with other "
+            "views' fields is not modelled",
+            code="not_modelled",
+        )
+    return explore
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -150,6 +212,16 @@ def _dimension(explore: Explore, name: str, prop: str) -> FieldDef:
         # Looker would turn this into HAVING; the simulator only filters rows.
         raise validation_error(prop, f"Filtering on measure {name} is not supported")
     return f
+
+
+def _with_always_filter(explore: Explore, filters: Any) -> Any:
+    """The body's filters plus each always_filter default on a field it does not filter."""
+    if filters is not None and not isinstance(filters, dict):
+        return filters  # _predicate rejects it
+    merged = dict(filters or {})
+    for name, value in explore.always_filter:
+        merged.setdefault(explore.full(name), value)
+    return merged
 
 
 def _predicate(explore: Explore, body: dict[str, Any], ctx: QueryContext) -> Node:
@@ -415,13 +487,25 @@ def _identity(value: Any) -> Any:
 
 
 def truth(
-    ds: Dataset, explore_name: str = "content_usage", options: QueryOptions | None = None
+    ds: Dataset,
+    explore_name: str = "content_usage",
+    options: QueryOptions | None = None,
+    view: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every row by pk, keyed by bare dimension name, as the json API shows it in UTC.
 
-    Never times out and ignores the row cap (an oracle, not a query)."""
+    `view`: the rows of that joined view's own table instead (`Explore.tables`), as a query
+    of all its fields alone answers them. Without it, the base rows with every dimension they
+    hold (not the `view_only` fields of a joined view's table). Never times out and ignores
+    the row cap (an oracle, not a query)."""
     explore = ds.find(explore_name)
-    fields = [explore.full(f.name) for f in explore.dimensions()]
+    source: Explore = explore
+    if view is not None:
+        if view not in explore.tables:
+            known = ", ".join(sorted(explore.tables)) or "none"
+            raise KeyError(f"{explore_name} has no table for view {view!r} (known: {known})")
+        source = explore.tables[view]
+    fields = [source.full(f.name) for f in source.dimensions() if f.name in source.columns]
     body = {
         "model": explore.model,
         "view": explore.name,
@@ -431,4 +515,4 @@ def truth(
         "query_timezone": "UTC",
     }
     opts = replace(options or QueryOptions(), subquery_timeout_rows=None, max_row_limit=None)
-    return run_query(ds, body, options=opts, bare_keys=True).rows
+    return run_query(ds, body, options=opts, bare_keys=True, always_filter=False).rows

@@ -373,7 +373,8 @@ def control(
                     sim.inject(spec.pop("kind"), **spec)
                 return json_response(200, {"faults": sim.faults.pending()})
         if method == "GET" and route == "/truth":
-            return json_response(200, sim.truth(explore))
+            view = query.get("view")
+            return json_response(200, sim.truth_view(explore, view) if view else sim.truth(explore))
         if method == "GET" and route == "/dashboards":
             deleted = {"true": True, "false": False}.get(str(query.get("deleted", "")).lower())
             return json_response(200, sim.dashboards(deleted=deleted))

@@ -256,6 +256,15 @@ class LookerSimulator:
         with self.lock:
             return truth(self.dataset, explore, self.options)
 
+    def truth_view(self, explore: str, view: str) -> list[dict[str, Any]]:
+        """The rows of a joined view with a table of its own, by id, keyed by bare field name
+        (`id`, `look_id`, ...), as a query of all that view's fields alone answers them in
+        UTC: `truth_view("scheduled_plan", "scheduled_plan")` (every plan not deleted,
+        including plans that never ran), `truth_view("dashboard", "dashboard_element")`
+        (the tiles of the dashboards the explore shows). KeyError for another view."""
+        with self.lock:
+            return truth(self.dataset, explore, self.options, view=view)
+
     def row_count(self, explore: str = "content_usage") -> int:
         return self.dataset.find(explore).n
 

@@ -45,6 +45,7 @@ _EXPLORE_WEIGHT = {
     "event": 1.5,
     "field_usage": 0.3,
     "api_usage": 0.4,
+    "query_metrics": 0.3,
 }
 
 
