@@ -107,3 +107,8 @@ explore: slow_content {
   label: "Slow Content"
   description: "Run times (p50, p90, p99, max) of dashboards and explores per ISO week."
 }
+
+explore: query_phases_weekly {
+  label: "Query Phases (weekly)"
+  description: "Where query time goes: seconds per phase of Looker's Query Performance Metrics, per ISO week."
+}

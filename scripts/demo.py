@@ -35,12 +35,16 @@ STREAMS = (
     "field_usage", "api_usage", "lookml_field",
     "content_favorite", "scheduled_plan", "dashboard_element",  # Looker's Unused Content rules
     "scheduled_job",  # schedule_failures
+    "query_metrics",  # query_phases_weekly
 )  # fmt: skip
 # The simulator's explores behind them (default sizes): history and query for slow_content,
 # field_usage and order_items (a model of the admin's own: the LookML catalog leaves System
 # Activity out) for unused_fields, api_usage for api_quota_monthly, user for inactive_users,
 # scheduled_plan (schedules) and dashboard (its tiles) for stale_content.
-SIM_EXPLORES = "dashboard,look,user,history,query,field_usage,api_usage,order_items,scheduled_plan"
+SIM_EXPLORES = (
+    "dashboard,look,user,history,query,field_usage,api_usage,order_items,scheduled_plan,"
+    "query_metrics"
+)
 RAW = "looker_activity"
 DAY = 86_400
 LOG_TAIL = 20

@@ -21,13 +21,13 @@ CHANNELS = ("api", "embed", "public", "schedule", "other")
 DBT_STREAMS = (
     "content_usage", "dashboard", "look", "user", "history", "scheduled_job",
     "query", "field_usage", "lookml_field", "api_usage", "sync_audit",
-    "content_favorite", "scheduled_plan", "dashboard_element",
+    "content_favorite", "scheduled_plan", "dashboard_element", "query_metrics",
 )  # fmt: skip
 TAP_SELECT = '["' + '", "'.join(f"{s}.*" for s in DBT_STREAMS) + '"]'
 # The simulator's explores behind those streams (scheduled_job comes from scheduled_plan).
 SIM_EXPLORES = {
     "dashboard": 40, "look": 40, "user": 25, "history": 300, "scheduled_plan": 400,
-    "query": 150, "field_usage": None, "api_usage": None,
+    "query": 150, "field_usage": None, "api_usage": None, "query_metrics": 300,
     "order_items": 50,  # a model of the admin's own: the LookML catalog leaves System Activity out
 }  # fmt: skip
 # Day boundaries line up with the simulator's windows: advance(86_400) from 23:59:59 covers

@@ -193,7 +193,7 @@ def usage_reports(
         now=START,
         explores={"user": 40, "history": 200, "query": 100, "field_usage": None,
                   "api_usage": None, "order_items": 30, "dashboard": 30, "look": 30,
-                  "scheduled_plan": 300},
+                  "scheduled_plan": 300, "query_metrics": 200},
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
     )  # fmt: skip

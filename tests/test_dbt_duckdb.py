@@ -62,6 +62,7 @@ class Scenario(t.NamedTuple):
     project: MeltanoProject
     env: dict[str, str]
     field_usage: list[dict[int, dict[str, t.Any]]]  # what each run saw
+    query_metrics: list[dict[str, t.Any]]  # Looker's Query Performance Metrics at the last run
     catalog: set[tuple[str, str, str]]  # (model, explore, field) outside System Activity
 
 
@@ -136,6 +137,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Scenario]:
             idle=expected_stale(observed[-1], contents[-1], lookml_models=lookml_models),
             keep={f"{k[0]}:{k[1]}": why for k, why in keep.items()},
             deletions=expected_deletions(contents),
+            query_metrics=sim.truth("query_metrics"),
             users=sim.truth("user"),
             history_ids=history_ids,
             failed_jobs={
@@ -459,3 +461,26 @@ def test_slow_content_percentiles_equal_the_loaded_runs(scenario: Scenario) -> N
         f"select count(*) from {ANALYTICS}.slow_content where content_kind = 'explore'",
     )
     assert explores > 0
+
+
+def test_query_phases_weekly_equals_the_simulator(scenario: Scenario) -> None:
+    rows = _query(
+        scenario.database,
+        f"select phase, sum(tasks), sum(total_seconds) from {ANALYTICS}.query_phases_weekly "
+        "group by phase",
+    )
+    landed = {phase: (tasks, round(seconds, 1)) for phase, tasks, seconds in rows}
+    expected: dict[str, list[float]] = {}
+    for row in scenario.query_metrics:
+        for name, value in row.items():
+            if (
+                name not in {"id", "query_task_id"}
+                and not name.startswith("created")
+                and value is not None
+            ):
+                acc = expected.setdefault(name, [0, 0.0])
+                acc[0] += 1
+                acc[1] += float(value)
+    assert landed == {k: (n, round(total, 1)) for k, (n, total) in expected.items()}
+    assert "execute_main_query" in landed
+    assert landed["cache_load"][0] > 0

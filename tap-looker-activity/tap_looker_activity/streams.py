@@ -110,6 +110,18 @@ SYSTEM_ACTIVITY_STREAMS: tuple[ExploreDefinition, ...] = (
         description="One row per schedule delivery, once it has finished.",
     ),
     ExploreDefinition.bundled(
+        "query_metrics",
+        explore="query_metrics",  # "Query Performance Metrics" in Looker's UI
+        primary_keys=("id",),
+        # Looker's explore may carry an always_filter on created_time ("7 days" in a public
+        # copy): the window's own filter on the replication key replaces it.
+        replication_key="created_time",
+        description=(
+            "Query Performance Metrics: seconds per phase of each query task (queued, "
+            "connection, main query, cache, post-processing); append-only."
+        ),
+    ),
+    ExploreDefinition.bundled(
         "pdt_event_log",
         explore="pdt_event_log",
         primary_keys=("id",),

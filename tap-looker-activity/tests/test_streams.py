@@ -225,6 +225,8 @@ def test_rerun_without_changes_costs_one_query_and_one_count(
     # count proves that short page is the end.
     rows, page_size = (250, 300) if stream in FULL_TABLE else (800, 300)
     sim = simulator_for(make_simulator, stream, rows, seed=5)
+    if stream in FULL_TABLE:  # one page whatever the grain (dashboard_element: tiles)
+        page_size = max(page_size, len(expected_records(sim, stream)) + 1)
     first = run_stream(sim, discovered, stream, page_size=page_size)
     sim.reset_stats()
 
@@ -296,11 +298,16 @@ def test_ties_larger_than_a_page_cross_page_boundaries(
         assert times == sorted(times)
 
 
+# Streams with fewer rows than their explore's base rows: about one favourite per seven
+# content items, one plan per ten jobs.
+CAP_TEST_ROWS = {"content_favorite": 45_000, "scheduled_plan": 60_000}
+
+
 # field_usage has a row per field of the LookML catalog and api_usage one per endpoint and
 # day: never near 5,000 rows in the simulator (their paging is the same as every stream's).
 @pytest.mark.parametrize("stream", [s for s in STREAMS if s not in {"field_usage", "api_usage"}])
 def test_rows_above_lookers_silent_cap_all_arrive(make_simulator, discovered, stream: str) -> None:
-    sim = simulator_for(make_simulator, stream, 6_000, seed=12)
+    sim = simulator_for(make_simulator, stream, CAP_TEST_ROWS.get(stream, 6_000), seed=12)
     run = run_stream(sim, discovered, stream, page_size=5_000)
 
     expected = expected_records(sim, stream)
@@ -535,3 +542,20 @@ def test_explore_definition_from_setting() -> None:
     assert pdt.primary_keys == (SURROGATE_KEY,)
     assert pdt.surrogate_key_fields == ("a", "b")
     assert pdt.replication_key is None
+
+
+def test_query_metrics_always_filter_hides_no_older_row(make_simulator, discovered) -> None:
+    """Looker's explore may default created_time to "7 days" (always_filter, modelled by the
+    simulator): the stream's own filter on created_time replaces it on a first load."""
+    sim = simulator_for(make_simulator, "query_metrics", 400, seed=2)
+    run = run_stream(sim, discovered, "query_metrics", page_size=500)
+
+    expected = expected_records(sim, "query_metrics")
+    newest = max(dt.datetime.fromisoformat(r["created_time"]) for r in expected.values())
+    older = [
+        k
+        for k, r in expected.items()
+        if dt.datetime.fromisoformat(r["created_time"]) < newest - dt.timedelta(days=7)
+    ]
+    assert len(older) > len(expected) // 2
+    assert by_key(run, "query_metrics") == expected
