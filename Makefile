@@ -69,7 +69,11 @@ test: install lint  ## Run every test suite (tap, simulator, end-to-end)
 	$(BIN)/pytest -p no:cacheprovider looker-simulator/tests
 	# Tap tests start their own simulators and tap processes: safe to run on both cores.
 	cd tap-looker-activity && ../$(BIN)/pytest -p no:cacheprovider -n 2 tests
-	$(BIN)/pytest -p no:cacheprovider tests
+	# Each test's meltano has its own system dir and dbt target (tests/meltano_cli.py), so the
+	# modules run on both cores (a module on one worker: its fixtures are built once); those
+	# on the repository's own .meltano (the demos, Airflow) then run one after another.
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -m "not repo_meltano" tests
+	$(BIN)/pytest -p no:cacheprovider -m repo_meltano tests
 
 .PHONY: demo
 demo: install  ## ELT (tap, DuckDB, dbt) over two simulated days; the answers, output/report.html

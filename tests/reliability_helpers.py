@@ -1,11 +1,8 @@
 """Shared pieces of the reliability tests (tests/test_reliability_*.py).
 
-- ``IsolatedMeltano``: the repository's ``meltano.yml`` with this test's own Meltano system
-  dir (run files, catalog, system db) and state backend. The plugin venvs are symlinked from
-  the repository's ``.meltano``, so nothing is installed. Why: tests that run concurrently
-  in one checkout otherwise share ``.meltano/run/<plugin>/tap.properties.json`` (one run
-  reads another's half-written catalog) and the system db's job lock ("Another ... pipeline
-  is already running"), and a ``kill -9`` leaves a RUNNING job behind for 5 minutes.
+- ``IsolatedMeltano``: a ``MeltanoProject`` (its own system dir and state, see
+  tests/meltano_cli.py) under one base dir, optionally on a variant ``meltano.yml``; a
+  ``kill -9`` leaves a RUNNING job behind for 5 minutes in that test's system db only.
 - ``start`` / ``kill_group``: ``meltano run`` in its own process group, killed with SIGKILL
   as a whole (meltano, tap, gate, target), at points chosen by watching logs, GCS or state.
 - ``stored_bookmark`` / ``assert_bookmark_not_ahead``: the invariant of issue #5, "Meltano
@@ -22,7 +19,7 @@ import signal
 import subprocess
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from google.api_core.exceptions import NotFound
@@ -37,14 +34,6 @@ if t.TYPE_CHECKING:
     from tests.harness import EmulatorStack
 
 STATE_ID = "local-gcp:tap-looker-activity-to-target-bigquery"
-PLUGIN_VENVS = (
-    ("extractors", "tap-looker-activity"),
-    ("loaders", "target-bigquery"),
-    ("loaders", "target-duckdb"),
-    # The jobs end with the dbt step (transform/dbt.meltano.yml).
-    ("utilities", "dbt-duckdb"),
-    ("utilities", "dbt-bigquery"),
-)
 TARGET_VENV = REPO_ROOT / ".meltano" / "loaders" / "target-bigquery" / "venv"
 # Lines of z3-target-bigquery 0.7.2 (through meltano, prefixed with the plugin name).
 LOADING_LINE = "Loading data into BigQuery from GCS stage"
@@ -53,34 +42,18 @@ STATE_EMITTED_LINE = "Emitting completed target state"
 
 @dataclass
 class IsolatedMeltano(MeltanoProject):
-    """``meltano`` on the repository's project, with its own system dir and state."""
+    """``meltano`` on the repository's project (or a variant of it), started and killed."""
 
-    sys_dir: Path = field(default=Path())
     project_dir: Path | None = None  # a different meltano.yml (see write_variant_project)
 
     @classmethod
     def create(cls, base: Path, *, project_dir: Path | None = None) -> IsolatedMeltano:
-        sys_dir = base / "sys" / ".meltano"
-        for kind, name in PLUGIN_VENVS:
-            source = REPO_ROOT / ".meltano" / kind / name / "venv"
-            if not source.is_dir():
-                msg = f"{source} missing: run `.venv/bin/meltano install` first"
-                raise AssertionError(msg)
-            link = sys_dir / kind / name / "venv"
-            link.parent.mkdir(parents=True, exist_ok=True)
-            if not link.exists():
-                link.symlink_to(source, target_is_directory=True)
         return cls(
             root=project_dir or REPO_ROOT,
             state_dir=base / "state",
-            sys_dir=sys_dir,
+            sys_dir=base / "sys" / ".meltano",
             project_dir=project_dir,
         )
-
-    def env(self, environment: str, extra: t.Mapping[str, str] | None = None) -> dict[str, str]:
-        env = super().env(environment, extra)
-        env["MELTANO_SYS_DIR_ROOT"] = str(self.sys_dir)
-        return env
 
     def start(
         self, *args: str, environment: str, env: t.Mapping[str, str], log: Path
