@@ -76,7 +76,7 @@ view: extraction_audit {
 
   dimension: status {
     type: string
-    description: "complete, incomplete (count exceeded rows read) or failed."
+    description: "complete, incomplete (count exceeded rows read), failed, or budget (the run's max_queries_per_run was spent: stopped cleanly at a page, the next run goes on)."
     sql: ${TABLE}.status ;;
   }
 

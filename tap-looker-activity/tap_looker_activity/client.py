@@ -41,6 +41,7 @@ from tap_looker_activity.errors import (
     LookerResponseError,
     LookerTransientError,
     LookerUnavailableError,
+    QueryBudgetReachedError,
 )
 
 if t.TYPE_CHECKING:
@@ -485,8 +486,11 @@ class LookerClient:
         *,
         redact: Redactor | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        query_budget: int | None = None,
     ) -> None:
+        """``query_budget``: the query-based calls this client may make (None: no limit)."""
         self.policy = policy or RetryPolicy()
+        self.query_budget = query_budget
         self._sleep = sleep
         self.redact = redact or Redactor()
         settings = connection.sdk_settings()
@@ -514,6 +518,7 @@ class LookerClient:
         attempt, relogged = 0, False
         while True:
             if quota == "query":
+                self._check_budget()
                 self.calls.query += 1
             else:
                 self.calls.admin += 1
@@ -549,6 +554,12 @@ class LookerClient:
             except serialize.DeserializeError:
                 raise self._not_looker_error() from None
             return result
+
+    def _check_budget(self) -> None:
+        """Refuse a query-based call beyond ``query_budget`` (a retry is a call too)."""
+        if self.query_budget is not None and self.calls.query >= self.query_budget:
+            msg = f"the query budget of this run is spent ({self.query_budget} query calls)"
+            raise QueryBudgetReachedError(msg)
 
     def _login_error(self) -> LookerActivityError:
         """Looker answers 404 to unknown credentials, and so does a wrong base path."""

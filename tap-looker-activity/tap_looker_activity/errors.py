@@ -49,6 +49,13 @@ class IncompleteReadError(LookerResponseError):
     """Looker counts more rows in a window than the tap read: the bookmark must not move."""
 
 
+class QueryBudgetReachedError(LookerActivityError):
+    """``max_queries_per_run`` query calls made: the run stops cleanly (exit 0).
+
+    What was delivered is kept, each bookmark at its last complete page.
+    """
+
+
 class LookerTransientError(LookerActivityError):
     """A failure that may pass: retried with backoff, then reported as unavailable."""
 

@@ -11,6 +11,9 @@ proxy, of any size and varying or not, gives short pages too. A stream therefore
 evidence: Looker's own count of the window (a ``type: count`` measure, one query) says every
 row was read, or the next page strictly after the last row comes back empty. A count that
 exceeds the rows read once the pages run out fails the stream (``IncompleteReadError``).
+
+A spent query budget (``QueryBudgetReachedError``, raised by the client before the call)
+reaches the caller after the last page fetched has been yielded: what was read is delivered.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ import threading
 import typing as t
 from dataclasses import dataclass
 
-from tap_looker_activity.errors import IncompleteReadError, LookerResponseError
+from tap_looker_activity.errors import (
+    IncompleteReadError,
+    LookerResponseError,
+    QueryBudgetReachedError,
+)
 from tap_looker_activity.records import ValueConversionError, parse_timestamp
 
 if t.TYPE_CHECKING:
@@ -220,7 +227,11 @@ class KeysetPager:
             done = False
             self._short_page = len(rows) if len(rows) < self._page_size else 0
             if self._short_page:  # the end, or a cap: only evidence tells
-                counted = self._looker_count()
+                try:
+                    counted = self._looker_count()
+                except QueryBudgetReachedError:
+                    yield rows  # read in keyset order: delivered, then the run stops
+                    raise
                 done = counted is not None and self.stats.rows >= counted
             if not done:
                 pending = _in_background(functools.partial(self._query, cursor))

@@ -30,6 +30,7 @@ from tap_looker_activity.errors import (
     LookerActivityError,
     LookerConfigError,
     LookerResponseError,
+    QueryBudgetReachedError,
     in_context,
 )
 from tap_looker_activity.explores import (
@@ -252,7 +253,7 @@ class AuditEntry:
     def finish(self, stats: PageStats, status: str, calls: CallCounts) -> AuditEntry:
         """Take the pager's figures and the stream's ``calls``.
 
-        ``status``: complete, incomplete or failed.
+        ``status``: complete, incomplete, failed, or budget (stopped by max_queries_per_run).
         """
         self.rows_read, self.looker_queries = stats.rows, stats.queries
         self.looker_count, self.status = stats.looker_count, status
@@ -439,16 +440,19 @@ class LookerStream(Stream):
         """
         return self._looker().server_time() or dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-    def log_summary(self, queries: int, rows: int, bookmark_before: object) -> None:
-        """One line per stream: what this run did."""
+    def log_summary(
+        self, queries: int, rows: int, bookmark_before: object, *, stopped: bool = False
+    ) -> None:
+        """One line per stream: what this run did (``stopped``: by the query budget)."""
         bookmark_after = (self.stream_state or {}).get("replication_key_value")
         self.logger.info(
-            "%s: %d rows in %d Looker queries; bookmark %s -> %s",
+            "%s: %d rows in %d Looker queries; bookmark %s -> %s%s",
             self.name,
             rows,
             queries,
             bookmark_before or "(none)",
             bookmark_after or "(full table)",
+            "; stopped: the query budget is spent" if stopped else "",
         )
 
 
@@ -593,6 +597,7 @@ class ExploreStream(LookerStream):
             else None,
             logger=self.logger,
         )
+        status = "complete"
         try:
             for page, rows in enumerate(pager.pages(), start=1):
                 # A whole page is converted before any of it is written: a bad value stops
@@ -605,6 +610,9 @@ class ExploreStream(LookerStream):
                     )  # fmt: skip
                 audit.records += len(records)
                 yield from records
+        except QueryBudgetReachedError:
+            # A clean stop: the pages written stand, and so does the bookmark they moved.
+            status = "budget"
         except LookerActivityError as exc:
             incomplete = isinstance(exc, IncompleteReadError)
             if incomplete:  # the window is not proven: the bookmark goes back (the audit
@@ -612,11 +620,14 @@ class ExploreStream(LookerStream):
                 self.stream_state.update(state_before)
             self.end_audit(audit, pager.stats, "incomplete" if incomplete else "failed")
             raise exc if str(exc).startswith("stream ") else in_context(exc, where) from None
-        self.end_audit(audit, pager.stats, "complete")
+        self.end_audit(audit, pager.stats, status)
         if warning := convert.nul_warning():
             self.logger.warning(warning)
         self.log_summary(
-            pager.stats.queries, pager.stats.rows, state_before.get("replication_key_value")
+            pager.stats.queries,
+            pager.stats.rows,
+            state_before.get("replication_key_value"),
+            stopped=status == "budget",
         )
 
     def _read_time_stamp(self, audit: AuditEntry) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:

@@ -308,6 +308,18 @@ class TapLookerActivity(Tap):
             ),
         ),
         th.Property(
+            "max_queries_per_run",
+            th.IntegerType(minimum=1),
+            title="Query budget per run",
+            description=(
+                "Most query-based API calls one run makes (pages and Looker's counts, "
+                "retries included). When spent, the run stops cleanly (exit 0): rows "
+                "delivered are kept, each bookmark stands at its last complete page, and the "
+                "next run goes on from there. Unset: no limit. Administrative calls "
+                "(metadata, dashboards) are counted apart, in sync_audit."
+            ),
+        ),
+        th.Property(
             "system_timezone",
             th.StringType,
             default="UTC",
@@ -437,6 +449,7 @@ class TapLookerActivity(Tap):
         """The tap; settings are normalised and validated before anything else happens."""
         self.redact = Redactor()
         self._audit_entries: list[AuditEntry] = []
+        self._stopped_by_budget: list[str] = []  # streams the query budget stopped
         _REDACTORS.append(self.redact)  # for main's last line, which no instance writes
         del _REDACTORS[:-8]  # a host building many taps keeps only the latest ones
         for handler in logging.getLogger().handlers:  # every line any logger writes
@@ -657,6 +670,7 @@ class TapLookerActivity(Tap):
                 backoff_factor=backoff,
             ),
             redact=self.redact,
+            query_budget=self.config.get("max_queries_per_run"),
         )
 
     # --- streams -----------------------------------------------------------------------------
@@ -694,6 +708,16 @@ class TapLookerActivity(Tap):
         outlives the failure.
         """
         self._audit_entries.append(entry)
+        if entry.status == "budget" and not self._stopped_by_budget:
+            self.logger.warning(
+                "max_queries_per_run (%d) reached in stream %s: the run stops cleanly. "
+                "Everything delivered is kept and every bookmark stands at its last complete "
+                "page (later streams that query are not read); the next run goes on from there",
+                self.config["max_queries_per_run"],
+                entry.stream,
+            )
+        if entry.status == "budget":
+            self._stopped_by_budget.append(entry.stream)
         if entry.status == "incomplete":
             self.write_message(StateMessage(value=self.state))
         audit = self.streams["sync_audit"]

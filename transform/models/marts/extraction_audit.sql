@@ -18,6 +18,7 @@ select
     -- rows_read exceed looker_count; that is not a loss (they come with the next run).
     status = 'complete' and looker_count is not null and looker_count <= rows_read as is_proven,
     case
+        when status = 'budget' then 'not complete: query budget spent (goes on next run)'
         when status <> 'complete' then 'not complete: ' || status
         when looker_count is null then 'ended on an empty page (no count measure)'
         when looker_count < rows_read then 'proven; rows left the window while read'
